@@ -1,0 +1,26 @@
+with
+
+source as (
+
+    select * from {{ ref('scenarios') }}
+
+),
+
+renamed as (
+
+    select
+        scenario_id,
+        scenario_name,
+        description,
+        effect_start_day,
+        effect_days,
+        affected_month,
+        milk_supply_factor,
+        demand_factor,
+        ambient_delta_degc,
+        breakdown_equipment_id
+    from source
+
+)
+
+select * from renamed

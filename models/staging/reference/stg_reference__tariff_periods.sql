@@ -1,0 +1,22 @@
+with
+
+source as (
+
+    select * from {{ ref('tariff_periods') }}
+
+),
+
+renamed as (
+
+    select
+        tariff_period_id,
+        tariff_period_name,
+        starts_at_time,
+        ends_at_time,
+        is_weekday_only,
+        price_brl_per_kwh
+    from source
+
+)
+
+select * from renamed
