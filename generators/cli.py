@@ -61,3 +61,9 @@ def db_env() -> None:
 
 
 # Subcommands owned by other modules register here.
+from generators.summary import summary  # noqa: E402
+
+app.command("summary")(summary)
+from generators.loading.command import load  # noqa: E402
+
+app.command("load")(load)

@@ -89,5 +89,5 @@ def connect(settings: ConnectionSettings | None = None, dbname: str | None = Non
         return psycopg2.connect(settings.dsn(dbname), connect_timeout=5)
     except psycopg2.OperationalError as error:
         hint = "run `make db-up`" if settings.is_embedded else "check PGHOST/PGPORT/DATABASE_URL"
-        reason = str(error).strip()
+        reason = " ".join(str(error).split())
         raise ConnectionError(f"cannot reach PostgreSQL at {settings.describe()}: {reason} ({hint})") from error

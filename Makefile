@@ -1,0 +1,79 @@
+# Queijaria PCP. `make demo` and `make test` work on a fresh clone with Python 3.11 and make.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+# Every dbt call sees the same server as the Python tools: DATABASE_URL becomes PG* variables here.
+DBT := eval "$$($(BIN)/queijaria db env)" && $(BIN)/dbt
+GENERATE_ARGS ?=
+LOAD_ARGS ?=
+BENCH_OUT ?= target/bench.json
+DOCS_PORT ?= 8080
+
+.PHONY: help install demo test generate load build docs docs-generate report bench lint clean db-up db-down db-reset db-status
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+$(INSTALLED): requirements.txt pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Python 3.11 is required, found " + sys.version.split()[0] + " at " + sys.executable + "; run make PYTHON=/path/to/python3.11")'
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	@touch $@
+
+install: $(INSTALLED) ## create .venv and install the pinned dependencies (only when they changed)
+
+db-up: $(INSTALLED) ## start the embedded PostgreSQL (safe to call twice)
+	@$(BIN)/queijaria db up
+
+db-down: $(INSTALLED) ## stop the embedded PostgreSQL
+	@$(BIN)/queijaria db down
+
+db-reset: $(INSTALLED) ## delete the embedded database and start it empty
+	@$(BIN)/queijaria db reset
+
+db-status: $(INSTALLED) ## say whether the embedded PostgreSQL runs
+	@$(BIN)/queijaria db status
+
+generate: db-up ## simulate the plant (GENERATE_ARGS="--days 365 ...") and COPY it into the raw schema
+	$(BIN)/queijaria generate $(GENERATE_ARGS)
+	$(BIN)/queijaria load $(LOAD_ARGS)
+
+load: db-up ## COPY the generated CSVs into the raw schema again
+	$(BIN)/queijaria load $(LOAD_ARGS)
+
+build: db-up ## dbt build: seeds, models and every data test
+	$(DBT) build
+
+demo: generate build ## the whole demo: install, database, generate, load, build, KPI summary
+	@$(BIN)/queijaria summary
+
+report: db-up ## export the shortage report to reports/faltas_reserva_report.csv
+	$(BIN)/queijaria report
+
+docs-generate: db-up
+	$(DBT) docs generate
+
+docs: docs-generate ## dbt docs: generate and serve (lineage) on DOCS_PORT
+	@echo "dbt docs on http://localhost:$(DOCS_PORT) (Ctrl-C to stop)"
+	$(DBT) docs serve --port $(DOCS_PORT) --no-browser
+
+lint: $(INSTALLED) ## ruff and sqlfluff
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/sqlfluff lint --processes 2 models tests analyses
+
+test: db-up ## every test: lint, pytest (with dbt builds) against fresh databases
+	$(BIN)/pytest
+
+bench: db-up ## benchmarks; figures printed and written to BENCH_OUT (default target/bench.json)
+	BENCH_OUT=$(BENCH_OUT) $(BIN)/queijaria bench
+
+clean: ## stop the database, remove generated data, dbt artefacts and the virtual environment
+	-@test -x $(BIN)/queijaria && $(BIN)/queijaria db down
+	rm -rf $(VENV) .pgdata data reports target target_* logs .pytest_cache .ruff_cache .hypothesis

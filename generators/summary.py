@@ -1,0 +1,73 @@
+"""`queijaria summary`: what the pipeline built, layer by layer, and where to look next."""
+
+from __future__ import annotations
+
+from psycopg2 import sql
+from rich.console import Console
+from rich.table import Table
+
+from generators.connection import connect, resolve
+
+LAYERS = ("raw", "reference", "staging", "intermediate", "marts")
+
+# Scenario comparison of the reservation outcome, when the planning mart exists.
+SHORTAGE_SUMMARY = """
+select
+    scenario_id,
+    count(distinct order_id) as orders_short,
+    sum(short_quantity) filter (where unit = 'L') as short_l,
+    sum(short_quantity) filter (where unit = 'kg') as short_kg
+from marts.fct_material_shortages
+where short_quantity > 0
+group by scenario_id
+order by scenario_id
+"""
+
+
+def relation_counts(cursor) -> list[tuple[str, str, str, int]]:
+    cursor.execute(
+        """
+        select table_schema, table_name, table_type
+        from information_schema.tables
+        where table_schema = any(%s)
+        order by array_position(%s, table_schema::text), table_name
+        """,
+        (list(LAYERS), list(LAYERS)),
+    )
+    rows = []
+    for schema, name, table_type in cursor.fetchall():
+        # Counting a staging view re-reads its raw table; the raw count already says it.
+        if table_type == "VIEW":
+            rows.append((schema, name, "view", -1))
+            continue
+        cursor.execute(sql.SQL("select count(*) from {}.{}").format(sql.Identifier(schema), sql.Identifier(name)))
+        rows.append((schema, name, "table", cursor.fetchone()[0]))
+    return rows
+
+
+def summary() -> None:
+    """Row counts per layer, the shortage picture per scenario and where to go next."""
+    console = Console()
+    settings = resolve()
+    with connect(settings) as conn, conn.cursor() as cursor:
+        counts = relation_counts(cursor)
+        table = Table(title=f"Queijaria PCP at {settings.describe()}")
+        for column in ("layer", "relation", "kind", "rows"):
+            table.add_column(column, justify="right" if column == "rows" else "left")
+        for schema, name, kind, rows in counts:
+            table.add_row(schema, name, kind, "—" if rows < 0 else f"{rows:,}")
+        console.print(table)
+
+        if any(schema == "marts" and name == "fct_material_shortages" for schema, name, _, _ in counts):
+            cursor.execute(SHORTAGE_SUMMARY)
+            shortages = Table(title="Reservation shortages per scenario (falta)")
+            for column in ("scenario", "orders short", "milk short, L", "short, kg"):
+                shortages.add_column(column, justify="left" if column == "scenario" else "right")
+            for scenario_id, orders, short_l, short_kg in cursor.fetchall():
+                shortages.add_row(scenario_id, f"{orders:,}", f"{short_l or 0:,.0f}", f"{short_kg or 0:,.1f}")
+            console.print(shortages)
+
+    console.print(
+        "Next: [bold]make docs[/] (lineage), [bold]make report[/] (shortage CSV), "
+        "[bold]docker compose up -d[/] for Metabase (see README)."
+    )

@@ -1,0 +1,101 @@
+"""Where the server is: DATABASE_URL / PG* resolution, and the embedded server's life cycle."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from generators.connection import EMBEDDED_PORT, ConnectionSettings, connect, resolve
+from generators.embedded_db import EmbeddedDatabaseError, EmbeddedServer
+
+
+def test_defaults_reach_the_embedded_server() -> None:
+    settings = resolve({})
+    assert (settings.host, settings.port, settings.user, settings.dbname) == (
+        "127.0.0.1",
+        EMBEDDED_PORT,
+        "postgres",
+        "queijaria",
+    )
+    assert settings.is_embedded
+
+
+def test_pg_variables_point_elsewhere() -> None:
+    settings = resolve(
+        {"PGHOST": "db.example", "PGPORT": "6543", "PGUSER": "ana", "PGPASSWORD": "s3", "PGDATABASE": "x"}
+    )
+    assert settings == ConnectionSettings("db.example", 6543, "ana", "s3", "x", is_embedded=False)
+
+
+def test_pgport_alone_moves_the_embedded_server() -> None:
+    settings = resolve({"PGPORT": "55000"})
+    assert settings.is_embedded and settings.port == 55000
+
+
+def test_database_url_wins_and_is_decoded() -> None:
+    settings = resolve(
+        {"DATABASE_URL": "postgresql+psycopg2://ana:p%40ss@warehouse:5433/pcp", "PGHOST": "ignored", "PGPORT": "1"}
+    )
+    assert settings == ConnectionSettings("warehouse", 5433, "ana", "p@ss", "pcp", is_embedded=False)
+    assert settings.as_env()["PGPASSWORD"] == "p@ss"
+
+
+def test_database_url_must_be_postgres() -> None:
+    with pytest.raises(ValueError, match="postgresql://"):
+        resolve({"DATABASE_URL": "mysql://root@localhost/db"})
+
+
+def test_unreachable_server_gives_an_actionable_error() -> None:
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        free_port = holder.getsockname()[1]
+    with pytest.raises(ConnectionError, match=rf"cannot reach PostgreSQL at .*:{free_port}.*make db-up"):
+        connect(resolve({"PGPORT": str(free_port)}))
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def scratch_server(tmp_path: Path) -> Iterator[EmbeddedServer]:
+    """A second embedded server in a temporary folder, on a free port, stopped afterwards."""
+    server = EmbeddedServer(pgdata=tmp_path / "pgdata", settings=resolve({"PGPORT": str(free_port())}))
+    yield server
+    server.down()
+
+
+def test_embedded_server_life_cycle_is_idempotent(scratch_server: EmbeddedServer) -> None:
+    assert "started" in scratch_server.up()
+    assert "already running" in scratch_server.up()
+    with connect(scratch_server.settings) as conn, conn.cursor() as cursor:
+        cursor.execute("show server_version_num")
+        assert int(cursor.fetchone()[0]) >= 180000
+    assert "running" in scratch_server.status()
+    assert "stopped" in scratch_server.down()
+    assert "not running" in scratch_server.down()
+    assert "not running" in scratch_server.status()
+
+
+def test_busy_port_is_reported_with_the_way_out(tmp_path: Path) -> None:
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", 0))
+        squatter.listen()
+        port = squatter.getsockname()[1]
+        server = EmbeddedServer(pgdata=tmp_path / "pgdata", settings=resolve({"PGPORT": str(port)}))
+        with pytest.raises(EmbeddedDatabaseError, match=rf"port {port} .* already in use.*PGPORT=<free port>"):
+            server.up()
+
+
+def test_data_directory_of_another_version_is_refused(tmp_path: Path) -> None:
+    pgdata = tmp_path / "pgdata"
+    pgdata.mkdir()
+    (pgdata / "PG_VERSION").write_text("16\n")
+    server = EmbeddedServer(pgdata=pgdata, settings=resolve({"PGPORT": str(free_port())}))
+    with pytest.raises(EmbeddedDatabaseError, match=r"PostgreSQL 16 cluster.*make db-reset"):
+        server.up()
