@@ -8,7 +8,8 @@ profiles.yml applies the same defaults through env_var(), so dbt and Python alwa
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+import uuid
+from dataclasses import dataclass, replace
 from urllib.parse import unquote, urlsplit
 
 import psycopg2
@@ -91,3 +92,30 @@ def connect(settings: ConnectionSettings | None = None, dbname: str | None = Non
         hint = "run `make db-up`" if settings.is_embedded else "check PGHOST/PGPORT/DATABASE_URL"
         reason = " ".join(str(error).split())
         raise ConnectionError(f"cannot reach PostgreSQL at {settings.describe()}: {reason} ({hint})") from error
+
+
+def _admin_connection(settings: ConnectionSettings) -> pg_connection:
+    conn = connect(settings, dbname="postgres")
+    conn.autocommit = True  # create/drop database refuse to run inside a transaction
+    return conn
+
+
+def create_scratch_database(settings: ConnectionSettings, prefix: str) -> ConnectionSettings:
+    """A new empty database on the same server, for tests and benchmarks that must not touch the user's data."""
+    scratch = replace(settings, dbname=f"{prefix}_{uuid.uuid4().hex[:8]}")
+    conn = _admin_connection(settings)
+    try:
+        with conn.cursor() as cursor:
+            cursor.execute(f'create database "{scratch.dbname}"')
+    finally:
+        conn.close()
+    return scratch
+
+
+def drop_database(settings: ConnectionSettings) -> None:
+    conn = _admin_connection(settings)
+    try:
+        with conn.cursor() as cursor:
+            cursor.execute(f'drop database if exists "{settings.dbname}" with (force)')
+    finally:
+        conn.close()

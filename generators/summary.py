@@ -51,12 +51,22 @@ def summary() -> None:
     settings = resolve()
     with connect(settings) as conn, conn.cursor() as cursor:
         counts = relation_counts(cursor)
-        table = Table(title=f"Queijaria PCP at {settings.describe()}")
-        for column in ("layer", "relation", "kind", "rows"):
-            table.add_column(column, justify="right" if column == "rows" else "left")
-        for schema, name, kind, rows in counts:
-            table.add_row(schema, name, kind, "—" if rows < 0 else f"{rows:,}")
-        console.print(table)
+        layers = Table(title=f"Queijaria PCP at {settings.describe()}")
+        for column in ("layer", "tables", "views", "rows in tables"):
+            layers.add_column(column, justify="left" if column == "layer" else "right")
+        for layer in LAYERS:
+            in_layer = [entry for entry in counts if entry[0] == layer]
+            tables = [rows for _, _, kind, rows in in_layer if kind == "table"]
+            views = sum(1 for _, _, kind, _ in in_layer if kind == "view")
+            layers.add_row(layer, f"{len(tables)}", f"{views}", f"{sum(tables):,}")
+        console.print(layers)
+
+        marts = Table(title="Marts")
+        marts.add_column("relation")
+        marts.add_column("rows", justify="right")
+        for _, name, _, rows in (entry for entry in counts if entry[0] == "marts"):
+            marts.add_row(name, f"{rows:,}")
+        console.print(marts)
 
         if any(schema == "marts" and name == "fct_material_shortages" for schema, name, _, _ in counts):
             cursor.execute(SHORTAGE_SUMMARY)

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from support import DbtRunner, create_database, drop_database, make_dbt_runner
+from support import BuiltPipeline, DbtRunner, create_database, drop_database, make_dbt_runner
 
 from generators.connection import ConnectionSettings, resolve
 
-__all__ = ["DbtRunner", "create_database", "drop_database", "make_dbt_runner"]
+__all__ = ["BuiltPipeline", "DbtRunner", "create_database", "drop_database", "make_dbt_runner"]
 
 
 @pytest.fixture(scope="session")
@@ -24,3 +24,23 @@ def database() -> Iterator[ConnectionSettings]:
 def dbt(database: ConnectionSettings, tmp_path_factory: pytest.TempPathFactory) -> DbtRunner:
     """Runs dbt against the session database, with a target folder of its own."""
     return make_dbt_runner(database, tmp_path_factory.mktemp("dbt_target"))
+
+
+# Long enough to cover every scenario's effect window (days 30-55 of seeds/scenarios.csv) and the December
+# demand peak; a coarse IoT interval keeps the session quick.
+PIPELINE_GENERATE_ARGS = ("--scenario", "all", "--start-date", "2025-11-01", "--days", "56", "--iot-interval", "15")
+
+
+@pytest.fixture(scope="session")
+def built_pipeline(
+    database: ConnectionSettings, dbt: DbtRunner, tmp_path_factory: pytest.TempPathFactory
+) -> BuiltPipeline:
+    data_dir = tmp_path_factory.mktemp("generated")
+    pipeline = BuiltPipeline(settings=database, dbt=dbt, data_dir=data_dir, build_output="")
+    for command in (("generate", *PIPELINE_GENERATE_ARGS), ("load",)):
+        result = pipeline.cli(*command, "--out", str(data_dir))
+        assert result.returncode == 0, (
+            f"queijaria {command[0]} failed:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
+        )
+    build = dbt("build")
+    return BuiltPipeline(settings=database, dbt=dbt, data_dir=data_dir, build_output=build.stdout)

@@ -5,41 +5,19 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import uuid
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass
 from pathlib import Path
 
-import psycopg2
-
 from generators import PROJECT_ROOT
-from generators.connection import ConnectionSettings, connect
+from generators.connection import ConnectionSettings, drop_database
+from generators.connection import create_scratch_database as create_database
+
+__all__ = ["BuiltPipeline", "DbtRunner", "create_database", "drop_database", "make_dbt_runner"]
 
 DBT_EXECUTABLE = str(Path(sys.executable).with_name("dbt"))
 
 DbtRunner = Callable[..., subprocess.CompletedProcess[str]]
-
-
-def _admin_connection(settings: ConnectionSettings) -> psycopg2.extensions.connection:
-    conn = connect(settings, dbname="postgres")
-    conn.autocommit = True
-    return conn
-
-
-def create_database(settings: ConnectionSettings, prefix: str) -> ConnectionSettings:
-    fresh = replace(settings, dbname=f"{prefix}_{uuid.uuid4().hex[:8]}")
-    conn = _admin_connection(settings)
-    with conn.cursor() as cursor:
-        cursor.execute(f'create database "{fresh.dbname}"')
-    conn.close()
-    return fresh
-
-
-def drop_database(settings: ConnectionSettings) -> None:
-    conn = _admin_connection(settings)
-    with conn.cursor() as cursor:
-        cursor.execute(f'drop database if exists "{settings.dbname}" with (force)')
-    conn.close()
 
 
 def make_dbt_runner(settings: ConnectionSettings, target_path: Path, project_dir: Path = PROJECT_ROOT) -> DbtRunner:
@@ -60,3 +38,25 @@ def make_dbt_runner(settings: ConnectionSettings, target_path: Path, project_dir
         return result
 
     return run
+
+
+@dataclass(frozen=True)
+class BuiltPipeline:
+    """Every scenario generated, loaded and built with dbt into the session database."""
+
+    settings: ConnectionSettings
+    dbt: DbtRunner
+    data_dir: Path
+    build_output: str
+
+    def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
+        env = {**os.environ, **self.settings.as_env()}
+        env.pop("DATABASE_URL", None)
+        return subprocess.run(
+            [str(Path(sys.executable).with_name("queijaria")), *args],
+            cwd=PROJECT_ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
