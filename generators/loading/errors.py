@@ -1,0 +1,23 @@
+"""The one error a load raises: it names the file, and the line and column when the problem is inside the file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class LoadError(Exception):
+    def __init__(self, file: Path | str | None, problem: str, *, line: int | None = None, column: str | None = None):
+        self.file = None if file is None else Path(file)
+        self.problem = problem
+        self.line = line
+        self.column = column
+        super().__init__(self.message)
+
+    @property
+    def message(self) -> str:
+        where = [] if self.file is None else [str(self.file)]
+        if self.line is not None:
+            where.append(f"line {self.line}")
+        if self.column is not None:
+            where.append(f"column {self.column}")
+        return f"{', '.join(where)}: {self.problem}" if where else self.problem

@@ -1,0 +1,35 @@
+with
+
+source as (
+
+    select * from {{ source('erp', 'material_consumptions') }}
+
+),
+
+renamed as (
+
+    select
+        -- ids
+        {{ surrogate_key(['scenario_id', 'consumption_id']) }} as consumption_key,
+        cast(scenario_id as text) as scenario_id,
+        cast(consumption_id as text) as consumption_id,
+        {{ surrogate_key(['scenario_id', 'order_id']) }} as order_key,
+        cast(order_id as text) as order_id,
+        {{ surrogate_key(['scenario_id', 'lot_id']) }} as lot_key,
+        cast(lot_id as text) as lot_id,
+        cast(material_id as text) as material_id,
+
+        -- timestamps
+        cast(consumed_at as timestamp) as consumed_at,
+
+        -- quantities (in the material's own unit, see stg_reference__raw_materials.unit)
+        cast(quantity as numeric) as quantity,
+
+        -- metadata
+        loaded_at
+
+    from source
+
+)
+
+select * from renamed

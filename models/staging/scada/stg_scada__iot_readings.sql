@@ -1,0 +1,30 @@
+with
+
+source as (
+
+    select * from {{ source('scada', 'iot_readings') }}
+
+),
+
+renamed as (
+
+    select
+        -- ids
+        {{ surrogate_key(['scenario_id', 'sensor_id', 'read_at']) }} as iot_reading_key,
+        cast(scenario_id as text) as scenario_id,
+        cast(sensor_id as text) as sensor_id,
+
+        -- timestamps
+        cast(read_at as timestamp) as read_at,
+
+        -- measures (in the sensor's unit: stg_reference__sensors.unit)
+        cast(value as double precision) as reading_value,
+
+        -- metadata
+        loaded_at
+
+    from source
+
+)
+
+select * from renamed
