@@ -67,3 +67,12 @@ app.command("summary")(summary)
 from generators.loading.command import load  # noqa: E402
 
 app.command("load")(load)
+from generators.bench.runner import bench  # noqa: E402
+
+app.command("bench")(bench)
+from generators.simulation.command import generate  # noqa: E402
+
+app.command("generate")(generate)
+from generators.reporting.shortages import report  # noqa: E402
+
+app.command("report")(report)

@@ -1,0 +1,82 @@
+"""Plant behaviour that is not reference data: how demand, supply and execution behave.
+
+The seeds describe the plant (lines, rates, recipes, equipment); these constants describe how it is run. They are
+kept in one place so that tuning the simulation never means hunting through the modules.
+"""
+
+from __future__ import annotations
+
+# Share of each line's weekly production-window hours that demand asks for. Below 1 because orders do not
+# span a CIP block, so some window time is always lost to packing; ~0.8 leaves baseline slack for recoveries.
+TARGET_LINE_LOAD = 0.68
+
+# Share of a line's demanded hours per product; products of a line not listed get nothing.
+PRODUCT_HOUR_SHARE: dict[str, float] = {
+    "MUS": 0.80,
+    "PRV": 0.20,
+    "PRA": 0.60,
+    "COA": 0.40,
+    "FRE": 0.70,
+    "RIC": 0.30,
+    "PAR": 1.00,
+    "REQ": 1.00,
+}
+
+# Day-to-day demand noise (log-normal sigma) and the run length of one order (one vat batch), in hours at ideal rate.
+DEMAND_NOISE_SIGMA = 0.15
+ORDER_HOURS_RANGE = (1.8, 3.6)
+
+# The daily MRP run: hour it creates orders, earliest start after creation, release lead before planned start.
+MRP_HOUR = 7
+EARLIEST_START_AFTER_CREATION_H = 40
+RELEASE_LEAD_H_RANGE = (12.0, 36.0)
+# Priority 1 (most urgent) .. 5: probability, and days from the earliest production date to the due date.
+PRIORITY_PROBABILITIES = (0.10, 0.20, 0.40, 0.20, 0.10)
+PRIORITY_DUE_DAYS = (1, 2, 3, 3, 4)
+
+# Raw milk: a dozen farms, delivering once a day; contracted volume above the plant's average need so that
+# FEFO losses and day-to-day noise rarely leave an order short in the baseline.
+FARM_COUNT = 12
+MILK_SUPPLY_MARGIN = 1.10
+MILK_SEASONAL_AMPLITUDE = 0.05  # rainy-season (Jan) peak, dry-season (Jul) low
+MILK_DAILY_NOISE_SD = 0.07
+MILK_REJECTION_PROBABILITY = 0.008  # antibiotic residue or acidity at the reception test
+REFERENCE_FAT_PCT = 3.6
+REFERENCE_PROTEIN_PCT = 3.2
+CASEIN_SHARE_OF_PROTEIN = 0.78
+
+# Purchased materials: reorder when the inventory position covers less than lead time + safety days.
+SAFETY_STOCK_DAYS = 12
+REORDER_COVER_DAYS = 35
+OPENING_STOCK_DAYS = 30
+
+# Execution: performance against the ideal rate, start delay, changeovers, and when an order is not run at all.
+PERFORMANCE_MEAN = 0.93
+PERFORMANCE_SD = 0.03
+START_DELAY_MEAN_MIN = 5.0
+START_DELAY_SD_MIN = 10.0
+CHANGEOVER_MIN_SAME_PRODUCT = 0
+CHANGEOVER_MIN_OTHER_PRODUCT = 15
+CANCEL_BELOW_INPUT_SHARE = 0.25
+YIELD_NOISE_SD = 0.012
+MIN_REPAIR_H = 0.25
+
+# Preventive maintenance happens on Sundays (no production), starting at this hour.
+PREVENTIVE_HOUR = 7
+BREAKDOWN_START_HOUR = 10
+
+# Weather of the plant (Minas Gerais): seasonal mean with a January peak, afternoon maximum.
+AMBIENT_ANNUAL_MEAN_DEGC = 21.0
+AMBIENT_SEASONAL_AMPLITUDE_DEGC = 3.0
+AMBIENT_DAILY_RANGE_DEGC = 6.0
+AMBIENT_DAILY_NOISE_SD = 1.4
+AMBIENT_PEAK_HOUR = 15.0
+REFRIGERATION_REFERENCE_DEGC = 25.0
+
+# Rooms drift warmer (and drier) when the outdoor temperature climbs above this, by these gains per °C.
+ROOM_HEAT_THRESHOLD_DEGC = 27.0
+ROOM_TEMPERATURE_GAIN: dict[str, float] = {"cold_room": 0.24, "ripening_room": 0.17, "brine_tank": 0.08}
+ROOM_HUMIDITY_GAIN = -0.9
+# Random short excursions of any sensor (sticking valve, probe fouling): events per sensor-day and typical length.
+EXCURSION_EVENTS_PER_DAY = 0.25
+EXCURSION_MEDIAN_MIN = 6.0
