@@ -1,0 +1,138 @@
+"""Reservation benchmark: full refresh of int_stock_reservations_allocated vs an incremental run adding one day.
+
+On one plant-year of the baseline (the CSVs the plant-year benchmark generated, loaded here into a throw-away
+database). Times are the model's own execution time from dbt's run_results.json, since dbt's start-up would
+dominate wall time. "One day of orders" is a copy of the last simulated day's orders and lots shifted one day
+later (new ids), inserted into raw; the incremental run then allocates just those (plus the orders of the last
+day released after the data's horizon). Each figure is the best of a few runs: the machine is shared.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from rich.console import Console
+
+from generators import PROJECT_ROOT
+from generators.connection import connect, create_scratch_database, drop_database, resolve
+
+MODEL = "int_stock_reservations_allocated"
+TABLE = f"intermediate.{MODEL}"
+SCENARIO = "baseline"
+PLANT_YEAR_ARGS = ("--scenario", SCENARIO, "--days", "365", "--start-date", "2025-01-01")
+REPEATS = 3
+
+ADD_ONE_DAY_SQL = """
+with last_day as (
+    select max(created_at)::date as day from raw.production_orders where scenario_id = %(scenario)s
+)
+insert into raw.production_orders (
+    scenario_id, order_id, product_id, line_id, created_at, released_at, planned_start_at, planned_end_at,
+    due_date, priority, planned_kg, status
+)
+select
+    scenario_id, order_id || '+1d', product_id, line_id, created_at + interval '1 day',
+    released_at + interval '1 day', planned_start_at + interval '1 day', planned_end_at + interval '1 day',
+    due_date + 1, priority, planned_kg, status
+from raw.production_orders, last_day
+where scenario_id = %(scenario)s and created_at >= last_day.day;
+
+with last_day as (
+    select max(received_at)::date as day from raw.stock_lots where scenario_id = %(scenario)s
+)
+insert into raw.stock_lots (
+    scenario_id, lot_id, material_id, supplier_name, source_order_id, received_at, expiry_date, quantity, unit,
+    qc_status, unit_cost_brl, fat_pct, protein_pct, cbt_thousand_cfu_per_ml, ccs_thousand_cells_per_ml
+)
+select
+    scenario_id, lot_id || '+1d', material_id, supplier_name, source_order_id, received_at + interval '1 day',
+    expiry_date + 1, quantity, unit, qc_status, unit_cost_brl, fat_pct, protein_pct, cbt_thousand_cfu_per_ml,
+    ccs_thousand_cells_per_ml
+from raw.stock_lots, last_day
+where scenario_id = %(scenario)s and received_at >= last_day.day;
+"""
+
+
+def _run(command: list[str], env: dict[str, str]) -> None:
+    result = subprocess.run(command, cwd=PROJECT_ROOT, env=env, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise RuntimeError(f"{' '.join(command)} failed:\n{result.stdout[-3000:]}\n{result.stderr[-2000:]}")
+
+
+def _dbt(env: dict[str, str], *args: str) -> None:
+    dbt = str(Path(sys.executable).with_name("dbt"))
+    _run([dbt, *args, "--profiles-dir", str(PROJECT_ROOT), "--project-dir", str(PROJECT_ROOT)], env)
+
+
+def _model_seconds(target_path: Path) -> float:
+    results = json.loads((target_path / "run_results.json").read_text(encoding="utf-8"))["results"]
+    return next(result["execution_time"] for result in results if result["unique_id"].endswith(f".{MODEL}"))
+
+
+def _count(conn, query: str) -> int:
+    with conn.cursor() as cursor:
+        cursor.execute(query)
+        value = cursor.fetchone()[0]
+    conn.commit()
+    return value
+
+
+def run(console: Console, data_dir: Path) -> dict[str, float]:
+    queijaria = str(Path(sys.executable).with_name("queijaria"))
+    database = create_scratch_database(resolve(), "queijaria_bench_reservation")
+    with tempfile.TemporaryDirectory(prefix="queijaria_bench_dbt_") as target:
+        target_path = Path(target)
+        env = {**os.environ, **database.as_env(), "DBT_TARGET_PATH": str(target_path)}
+        env.pop("DATABASE_URL", None)
+        conn = None
+        try:
+            if not (data_dir / SCENARIO).is_dir():
+                _run([queijaria, "generate", *PLANT_YEAR_ARGS, "--out", str(data_dir), "--quiet"], env)
+            _run([queijaria, "load", "--out", str(data_dir), "--scenario", SCENARIO], env)
+            _dbt(env, "seed")
+            _dbt(env, "run", "--select", f"+{MODEL}", "--full-refresh")  # views, function, warm caches
+
+            full_refresh_s = []
+            for _ in range(REPEATS):
+                _dbt(env, "run", "--select", MODEL, "--full-refresh")
+                full_refresh_s.append(_model_seconds(target_path))
+            conn = connect(database)
+            rows_before = _count(conn, f"select count(*) from {TABLE}")
+            watermark = _count(conn, f"select max(released_at)::text from {TABLE}")
+            requirements = _count(conn, f"select count(*) from {TABLE} where lot_id is null")
+
+            with conn.cursor() as cursor:
+                cursor.execute(ADD_ONE_DAY_SQL, {"scenario": SCENARIO})
+            conn.commit()
+            incremental_s = []
+            for _ in range(REPEATS):
+                _dbt(env, "run", "--select", MODEL)
+                incremental_s.append(_model_seconds(target_path))
+                added = _count(conn, f"select count(*) from {TABLE}") - rows_before
+                # Undo the run so that the next repeat does the same work.
+                with conn.cursor() as cursor:
+                    cursor.execute(f"delete from {TABLE} where released_at > %s", (watermark,))
+                conn.commit()
+            _dbt(env, "run", "--select", MODEL)  # leave the table complete
+        finally:
+            if conn is not None:
+                conn.close()
+            drop_database(database)
+
+    full, incremental = min(full_refresh_s), min(incremental_s)
+    figures = {
+        "reservation_full_refresh_s": full,
+        "reservation_incremental_1day_s": incremental,
+        "reservation_incremental_ratio": incremental / full,
+    }
+    console.print(
+        f"reservation, one plant-year of {SCENARIO} ({requirements:,} requirements, {rows_before:,} rows): "
+        f"full refresh {full:.2f} s; incremental run adding one day ({added:,} rows) {incremental:.2f} s; "
+        f"ratio {incremental / full:.1%} (target ≤ 5 %)"
+    )
+    return figures

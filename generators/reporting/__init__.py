@@ -1,0 +1,1 @@
+"""Reports exported from the marts (CSV files under reports/)."""

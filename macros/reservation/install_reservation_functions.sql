@@ -1,0 +1,197 @@
+{#-
+    Stock reservation (DOMAIN.md §3) as one PL/pgSQL function, installed with `create or replace`.
+
+    `install_reservation_functions()` returns the DDL, for hooks (on-run-start and the pre-hook of
+    int_stock_reservations_allocated); `dbt run-operation install_reservation_functions_now` runs it.
+
+    The function is exact by construction: it is the policy written as the loop an ERP runs. Requirements are
+    walked one at a time in the order sequence; for each, the lots of the same material are read in FEFO order
+    among those eligible *for that requirement*, and the remaining quantity of every lot is kept in a temporary
+    table that each reservation decrements at once, so the next requirement sees exactly the stock left.
+-#}
+{% macro reservation_function_schema() -%}
+    {{ generate_schema_name('intermediate', none) | trim }}
+{%- endmacro %}
+
+
+{% macro install_reservation_functions_now() %}
+    {% do run_query(install_reservation_functions()) %}
+    {{ log('installed ' ~ reservation_function_schema() ~ '.allocate_stock_reservations', info=true) }}
+{% endmacro %}
+
+
+{% macro install_reservation_functions() -%}
+{%- set schema = reservation_function_schema() -%}
+create schema if not exists {{ schema }};
+
+-- Dropped first so that a change of the result columns never needs a manual step; nothing depends on it.
+drop function if exists {{ schema }}.allocate_stock_reservations(jsonb, jsonb, text);
+
+create or replace function {{ schema }}.allocate_stock_reservations(
+    -- [{scenario_id, order_id, material_id, released_at, priority, due_date, planned_start_at,
+    --   requirement_quantity, watermark_released_at}]: requirements to allocate now.
+    p_requirements jsonb,
+    -- [{scenario_id, lot_id, material_id, received_at, expiry_date, is_qc_released, remaining_quantity}]:
+    -- every lot that may serve them, with its quantity not yet reserved.
+    p_lots jsonb,
+    -- Named in the late-order error, so that it says what to rebuild.
+    p_model_name text default 'int_stock_reservations_allocated'
+)
+returns table (
+    scenario_id text,
+    order_id text,
+    material_id text,
+    lot_id text,
+    reserved_quantity numeric,
+    short_quantity numeric
+)
+language plpgsql
+volatile
+set search_path = pg_catalog, pg_temp
+-- The FEFO lookups must use the primary key's order even while the stock table is small or unanalysed.
+set enable_seqscan = off
+as $function$
+#variable_conflict use_column
+declare
+    requirement record;
+    lot record;
+    still_needed numeric;
+    taken numeric;
+    late_count integer;
+    late_list text;
+    arrivals refcursor;
+    arrival record;
+    has_arrival boolean;
+    remaining numeric[];
+begin
+    -- 0. Reservations are final and made in release order. A requirement released at or before the last
+    --    release already allocated in its scenario would have to take stock from later orders: refuse.
+    select
+        count(distinct (late.scenario_id, late.order_id)),
+        string_agg(distinct format('%s/%s (released %s, last processed %s)',
+            late.scenario_id, late.order_id, late.released_at, late.watermark_released_at), '; ')
+    into late_count, late_list
+    from jsonb_to_recordset(p_requirements) as late (
+        scenario_id text, order_id text, released_at timestamp, watermark_released_at timestamp
+    )
+    where late.released_at <= late.watermark_released_at;
+
+    if late_count > 0 then
+        raise exception using
+            message = format(
+                '%s: %s released order(s) arrived with a released_at at or before the last release already '
+                'allocated in their scenario, so they cannot be reserved incrementally: %s. '
+                'Run a full refresh: dbt build --full-refresh -s %s',
+                p_model_name, late_count, left(late_list, 2000), p_model_name
+            ),
+            hint = format('dbt build --full-refresh -s %s', p_model_name);
+    end if;
+
+    -- 1. Stock on hand: a FEFO index of the lots within scenario and material. Lots enter it as they arrive
+    --    (step 3), so it only ever holds lots received by the release being served and a FEFO walk never wades
+    --    through lots of the future. Its rows never change: the remaining quantity of lot number n lives in
+    --    remaining[n], in memory (updating rows would pile up row versions that every later lookup re-reads,
+    --    all inside this one transaction).
+    drop table if exists pg_temp.reservation_stock;
+    create temp table reservation_stock (
+        scenario_id text not null,
+        material_id text not null,
+        expiry_date date not null,
+        received_at timestamp not null,
+        lot_id text not null,
+        lot_number integer not null,
+        primary key (scenario_id, material_id, expiry_date, received_at, lot_id)
+    ) on commit drop;
+    remaining := array_fill(0::numeric, array[greatest(jsonb_array_length(p_lots), 1)]);
+
+    -- 2. Arrivals: the lots that pass the rules that do not depend on the order (QC released, remaining
+    --    quantity > 0), in reception order within scenario.
+    open arrivals for
+        select
+            lots.scenario_id, lots.material_id, lots.expiry_date, lots.received_at, lots.lot_id, lots.remaining_quantity,
+            cast(row_number() over (order by lots.scenario_id, lots.received_at, lots.lot_id) as integer) as lot_number
+        from jsonb_to_recordset(p_lots) as lots (
+            scenario_id text, lot_id text, material_id text, received_at timestamp, expiry_date date,
+            is_qc_released boolean, remaining_quantity numeric
+        )
+        where lots.is_qc_released
+            and lots.remaining_quantity > 0
+        order by lots.scenario_id, lots.received_at, lots.lot_id;
+    fetch arrivals into arrival;
+    has_arrival := found;
+
+    -- 3. Requirements in the order sequence (released_at, priority, due date, order id). Materials of one
+    --    order never compete with each other (a lot holds one material), so their order is immaterial.
+    for requirement in
+        select req.*
+        from jsonb_to_recordset(p_requirements) as req (
+            scenario_id text, order_id text, material_id text, released_at timestamp, priority integer,
+            due_date date, planned_start_at timestamp, requirement_quantity numeric
+        )
+        order by req.scenario_id, req.released_at, req.priority, req.due_date, req.order_id, req.material_id
+    loop
+        -- Receive every lot that has arrived by this release (received_at <= released_at, inclusive).
+        while has_arrival
+            and (arrival.scenario_id, arrival.received_at) <= (requirement.scenario_id, requirement.released_at)
+        loop
+            insert into reservation_stock
+            values (arrival.scenario_id, arrival.material_id, arrival.expiry_date, arrival.received_at,
+                arrival.lot_id, arrival.lot_number);
+            remaining[arrival.lot_number] := arrival.remaining_quantity;
+            fetch arrivals into arrival;
+            has_arrival := found;
+        end loop;
+
+        still_needed := requirement.requirement_quantity;
+
+        if still_needed > 0 then
+            -- 4. Lots eligible for this order, in FEFO order (expiry, received_at, lot id): same material,
+            --    received by the release, not expired on the planned start day (a lot is usable through
+            --    its whole expiry date), QC released (step 2) and remaining > 0.
+            for lot in
+                select stock.*
+                from reservation_stock as stock
+                where stock.scenario_id = requirement.scenario_id
+                    and stock.material_id = requirement.material_id
+                    and stock.expiry_date >= cast(requirement.planned_start_at as date)
+                    and stock.received_at <= requirement.released_at
+                order by stock.expiry_date, stock.received_at, stock.lot_id
+            loop
+                continue when remaining[lot.lot_number] <= 0;
+
+                -- 5. Partial reservation: take what the lot has, up to what is still needed.
+                taken := least(still_needed, remaining[lot.lot_number]);
+
+                -- 6. Reservations are final: the lot's remaining quantity drops now, for every later order.
+                remaining[lot.lot_number] := remaining[lot.lot_number] - taken;
+
+                scenario_id := requirement.scenario_id;
+                order_id := requirement.order_id;
+                material_id := requirement.material_id;
+                lot_id := lot.lot_id;
+                reserved_quantity := taken;
+                short_quantity := 0;
+                return next;
+
+                still_needed := still_needed - taken;
+                exit when still_needed = 0;
+            end loop;
+        end if;
+
+        -- 7. What stays uncovered is the shortage ("falta") of this order and material; one closing row per
+        --    requirement, zero when fully reserved, so that reserved + short = requirement row by row.
+        scenario_id := requirement.scenario_id;
+        order_id := requirement.order_id;
+        material_id := requirement.material_id;
+        lot_id := null;
+        reserved_quantity := 0;
+        short_quantity := greatest(still_needed, 0);
+        return next;
+    end loop;
+
+    close arrivals;
+    drop table if exists pg_temp.reservation_stock;
+    return;
+end;
+$function$;
+{%- endmacro %}

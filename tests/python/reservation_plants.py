@@ -1,0 +1,211 @@
+"""Small random plants for the reservation tests: hypothesis strategies, raw-table loading and batching.
+
+A plant is a few real products (their real bill of materials from the seeds), lots of a few of their
+materials with random quantities, dates and QC status, and orders with random times and priorities, in
+one or two scenarios. Times are whole hours over a few days so that ties (same release instant, same
+expiry, lot expiring on the planned start day, exact fits) are frequent.
+"""
+
+from __future__ import annotations
+
+import bisect
+import csv
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from hypothesis import strategies as st
+from psycopg2.extensions import connection as pg_connection
+from psycopg2.extras import execute_values
+from reservation_reference import EXACT, Allocation, Lot, Order, RecipeLine
+
+from generators import PROJECT_ROOT
+from generators.datasets import BY_NAME
+from generators.raw_schema import partition_name
+
+T0 = datetime(2025, 3, 1)
+HOURS = 96
+SCENARIOS = ("baseline", "milk_shortage")
+
+
+def _read_seed(name: str) -> list[dict[str, str]]:
+    with (PROJECT_ROOT / "seeds" / f"{name}.csv").open(encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+RECIPE_LINES = [
+    RecipeLine(row["product_id"], row["material_id"], Decimal(row["quantity_per_kg"]), Decimal(row["scrap_factor"]))
+    for row in _read_seed("recipe_lines")
+]
+PRODUCT_LINES = {row["product_id"]: row["line_id"] for row in _read_seed("products")}
+MATERIAL_UNITS = {row["material_id"]: row["unit"] for row in _read_seed("raw_materials")}
+PRODUCTS = sorted({line.product_id for line in RECIPE_LINES})
+
+
+@dataclass(frozen=True)
+class Plant:
+    orders: list[Order]
+    lots: list[Lot]
+
+    def batches(self, cuts: list[int]) -> list[Plant]:
+        """Split as the loader does: by day ranges of created_at (orders) and received_at (lots)."""
+        bounds = [T0 + timedelta(hours=hour) for hour in sorted(cuts)]
+        split = [Plant([], []) for _ in range(len(bounds) + 1)]
+        for order in self.orders:
+            split[bisect.bisect_left(bounds, order.created_at)].orders.append(order)
+        for lot in self.lots:
+            split[bisect.bisect_left(bounds, lot.received_at)].lots.append(lot)
+        return split
+
+
+@st.composite
+def plants(draw: st.DrawFn, max_orders: int = 10, max_lots: int = 10) -> Plant:
+    scenarios = draw(st.lists(st.sampled_from(SCENARIOS), min_size=1, max_size=2, unique=True))
+    products = draw(st.lists(st.sampled_from(PRODUCTS), min_size=1, max_size=3, unique=True))
+    materials = sorted({line.material_id for line in RECIPE_LINES if line.product_id in products})
+    stocked = draw(st.lists(st.sampled_from(materials), min_size=1, max_size=2, unique=True))
+    # What one kg of the products needs of a material, so that lot sizes compete with requirements.
+    per_kg = {
+        material: max(
+            EXACT.multiply(line.quantity_per_kg, 1 + line.scrap_factor)
+            for line in RECIPE_LINES
+            if line.material_id == material and line.product_id in products
+        )
+        for material in stocked
+    }
+    orders: list[Order] = []
+    lots: list[Lot] = []
+    for scenario in scenarios:
+        for number in range(draw(st.integers(0, max_orders))):
+            created_at = T0 + timedelta(hours=draw(st.integers(0, 72)))
+            delay = draw(st.one_of(st.none(), st.integers(0, 12), st.integers(0, 12)))
+            released_at = None if delay is None else created_at + timedelta(hours=delay)
+            planned_start_at = (released_at or created_at) + timedelta(hours=draw(st.integers(0, 48)))
+            orders.append(
+                Order(
+                    scenario_id=scenario,
+                    order_id=f"OP-{number:03d}",
+                    product_id=draw(st.sampled_from(products)),
+                    created_at=created_at,
+                    released_at=released_at,
+                    planned_start_at=planned_start_at,
+                    due_date=planned_start_at.date() + timedelta(days=draw(st.integers(0, 2))),
+                    priority=draw(st.integers(1, 3)),
+                    planned_kg=Decimal(draw(st.integers(0, 20))) + draw(st.sampled_from([Decimal(0), Decimal("0.5")])),
+                )
+            )
+        for number in range(draw(st.integers(0, max_lots))):
+            material = draw(st.sampled_from(stocked))
+            received_at = T0 + timedelta(hours=draw(st.integers(0, 72)))
+            kg_equivalent = Decimal(draw(st.integers(0, 30))) + draw(st.sampled_from([Decimal(0), Decimal("0.25")]))
+            lots.append(
+                Lot(
+                    scenario_id=scenario,
+                    lot_id=f"L-{number:03d}",
+                    material_id=material,
+                    received_at=received_at,
+                    expiry_date=received_at.date() + timedelta(days=draw(st.integers(0, 4))),
+                    quantity=EXACT.multiply(kg_equivalent, per_kg[material]),
+                    qc_status=draw(st.sampled_from(["released"] * 4 + ["pending", "rejected"])),
+                )
+            )
+    return Plant(orders, lots)
+
+
+def batch_cuts(max_batches: int = 5) -> st.SearchStrategy[list[int]]:
+    """k - 1 cut hours, k = 1..max_batches: batch j holds the events in (cut j-1, cut j]."""
+    return st.integers(1, max_batches).flatmap(
+        lambda k: st.lists(st.integers(0, HOURS), min_size=k - 1, max_size=k - 1, unique=True)
+    )
+
+
+def ensure_partitions(conn: pg_connection, scenarios: Iterable[str] = SCENARIOS) -> None:
+    """The raw tables are partitioned by scenario; the loader creates partitions, the tests do it here."""
+    with conn.cursor() as cursor:
+        for dataset in (BY_NAME["production_orders"], BY_NAME["stock_lots"]):
+            for scenario_id in scenarios:
+                cursor.execute(
+                    f"create table if not exists raw.{partition_name(dataset, scenario_id)}"
+                    f" partition of {dataset.table} for values in ('{scenario_id}')"
+                )
+    conn.commit()
+
+
+def insert_plant(conn: pg_connection, plant: Plant) -> None:
+    with conn.cursor() as cursor:
+        if plant.orders:
+            execute_values(
+                cursor,
+                "insert into raw.production_orders (scenario_id, order_id, product_id, line_id, created_at,"
+                " released_at, planned_start_at, planned_end_at, due_date, priority, planned_kg, status) values %s",
+                [
+                    (
+                        o.scenario_id,
+                        o.order_id,
+                        o.product_id,
+                        PRODUCT_LINES[o.product_id],
+                        o.created_at,
+                        o.released_at,
+                        o.planned_start_at,
+                        o.planned_start_at + timedelta(hours=4),
+                        o.due_date,
+                        o.priority,
+                        o.planned_kg,
+                        "planned" if o.released_at is None else "released",
+                    )
+                    for o in plant.orders
+                ],
+            )
+        if plant.lots:
+            execute_values(
+                cursor,
+                "insert into raw.stock_lots (scenario_id, lot_id, material_id, supplier_name, received_at,"
+                " expiry_date, quantity, unit, qc_status, unit_cost_brl) values %s",
+                [
+                    (
+                        lot.scenario_id,
+                        lot.lot_id,
+                        lot.material_id,
+                        "Fazenda de teste",
+                        lot.received_at,
+                        lot.expiry_date,
+                        lot.quantity,
+                        MATERIAL_UNITS[lot.material_id],
+                        lot.qc_status,
+                        Decimal(1),
+                    )
+                    for lot in plant.lots
+                ],
+            )
+    conn.commit()
+
+
+def truncate(conn: pg_connection, *tables: str) -> None:
+    with conn.cursor() as cursor:
+        cursor.execute(f"truncate {', '.join(tables)}")
+    conn.commit()
+
+
+Row = tuple[str, str, str, str, Decimal, Decimal]
+
+
+def as_rows(allocations: Iterable[Allocation | tuple]) -> list[Row]:
+    """Comparable rows: (scenario, order, material, lot or '', reserved, short), sorted."""
+    rows = []
+    for item in allocations:
+        values = (
+            (
+                item.scenario_id,
+                item.order_id,
+                item.material_id,
+                item.lot_id,
+                item.reserved_quantity,
+                item.short_quantity,
+            )
+            if isinstance(item, Allocation)
+            else tuple(item)
+        )
+        scenario_id, order_id, material_id, lot_id, reserved, short = values
+        rows.append((scenario_id, order_id, material_id, lot_id or "", Decimal(reserved), Decimal(short)))
+    return sorted(rows)

@@ -1,0 +1,128 @@
+"""The stock reservation policy of DOMAIN.md §3 in plain Python: the oracle of the reservation tests.
+
+Written from the document only, independently of the SQL, and as plainly as possible: no indexes, no
+incremental state, every eligibility rule spelled out on every lot for every requirement. It is slow
+(requirements × lots) and meant for the small plants of the property-based tests.
+
+Interpretations shared with the dbt model (documented in its yml):
+- requirement = planned kg × quantity per kg × (1 + scrap), exact decimal arithmetic, no rounding;
+- a lot is usable through its whole expiry day: eligible when expiry_date ≥ the planned start's date;
+- received_at ≤ released_at is inclusive; QC status is the lot's status as loaded ('released' only);
+- orders with no released_at are not reserved; neither are orders released after the scenario's data
+  horizon (the latest order created_at or lot received_at loaded), whose stock on hand is not known yet;
+- every requirement gets one shortage row (lot None), zero when fully reserved.
+"""
+
+from __future__ import annotations
+
+import decimal
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+# Wide enough that products of the inputs' decimals are exact (as PostgreSQL numeric is).
+EXACT = decimal.Context(prec=80, traps=[decimal.Inexact, decimal.InvalidOperation])
+
+
+@dataclass(frozen=True)
+class Order:
+    scenario_id: str
+    order_id: str
+    product_id: str
+    created_at: datetime
+    released_at: datetime | None
+    planned_start_at: datetime
+    due_date: date
+    priority: int
+    planned_kg: Decimal
+
+
+@dataclass(frozen=True)
+class Lot:
+    scenario_id: str
+    lot_id: str
+    material_id: str
+    received_at: datetime
+    expiry_date: date
+    quantity: Decimal
+    qc_status: str
+
+
+@dataclass(frozen=True)
+class RecipeLine:
+    product_id: str
+    material_id: str
+    quantity_per_kg: Decimal
+    scrap_factor: Decimal
+
+
+@dataclass(frozen=True)
+class Allocation:
+    """A reservation of a lot for an order and material, or (lot_id None) the shortage of that requirement."""
+
+    scenario_id: str
+    order_id: str
+    material_id: str
+    lot_id: str | None
+    reserved_quantity: Decimal
+    short_quantity: Decimal
+
+
+def requirement_quantity(order: Order, line: RecipeLine) -> Decimal:
+    """Requirement of order o for material m = planned kg × BOM qty per kg × (1 + scrap)."""
+    return EXACT.multiply(EXACT.multiply(order.planned_kg, line.quantity_per_kg), EXACT.add(1, line.scrap_factor))
+
+
+def data_horizons(orders: list[Order], lots: list[Lot]) -> dict[str, datetime]:
+    horizons: dict[str, datetime] = {}
+    for scenario_id, event_at in [(o.scenario_id, o.created_at) for o in orders] + [
+        (lot.scenario_id, lot.received_at) for lot in lots
+    ]:
+        horizons[scenario_id] = max(event_at, horizons.get(scenario_id, event_at))
+    return horizons
+
+
+def can_serve(lot: Lot, order: Order, material_id: str, remaining: Decimal) -> bool:
+    """A lot can serve order o when every rule of the policy holds."""
+    assert order.released_at is not None
+    return (
+        lot.scenario_id == order.scenario_id
+        and lot.material_id == material_id
+        and lot.received_at <= order.released_at
+        and lot.expiry_date >= order.planned_start_at.date()
+        and lot.qc_status == "released"
+        and remaining > 0
+    )
+
+
+def reserve(orders: list[Order], lots: list[Lot], recipe_lines: list[RecipeLine]) -> list[Allocation]:
+    """Every reservation and shortage row the policy produces for the given data."""
+    horizons = data_horizons(orders, lots)
+    released = [
+        order for order in orders if order.released_at is not None and order.released_at <= horizons[order.scenario_id]
+    ]
+    # Orders in the sequence (released_at, priority, due date, order id); scenarios never interact.
+    released.sort(key=lambda o: (o.scenario_id, o.released_at, o.priority, o.due_date, o.order_id))
+
+    remaining = {(lot.scenario_id, lot.lot_id): lot.quantity for lot in lots}
+    allocations: list[Allocation] = []
+    for order in released:
+        for line in sorted((r for r in recipe_lines if r.product_id == order.product_id), key=lambda r: r.material_id):
+            still_needed = requirement_quantity(order, line)
+            # Lots in FEFO order (expiry, received_at, lot id).
+            for lot in sorted(lots, key=lambda lot: (lot.expiry_date, lot.received_at, lot.lot_id)):
+                if still_needed <= 0:
+                    break
+                key = (lot.scenario_id, lot.lot_id)
+                if not can_serve(lot, order, line.material_id, remaining[key]):
+                    continue
+                taken = min(still_needed, remaining[key])  # partial reservation
+                remaining[key] = EXACT.subtract(remaining[key], taken)  # final: later orders see the rest
+                still_needed = EXACT.subtract(still_needed, taken)
+                allocations.append(
+                    Allocation(order.scenario_id, order.order_id, line.material_id, lot.lot_id, taken, Decimal(0))
+                )
+            allocations.append(
+                Allocation(order.scenario_id, order.order_id, line.material_id, None, Decimal(0), max(still_needed, 0))
+            )
+    return allocations

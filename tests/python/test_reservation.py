@@ -1,0 +1,299 @@
+"""Stock reservation: the dbt model equals the plain-Python reference of DOMAIN.md §3, row for row.
+
+Property-based (hypothesis) on small random plants, against the real PostgreSQL, in a database of its own:
+- most examples execute the model's compiled SQL (full refresh, and the incremental SQL once per batch)
+  directly through psycopg2, which costs milliseconds;
+- a handful go through `dbt run` itself (full refresh, then the same data in k batches);
+- the late-arriving order fails the incremental run with a message naming it and asking for a full refresh;
+- `dbt build` of the reservation models runs their unit tests and invariant data tests.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import psycopg2
+import pytest
+from hypothesis import HealthCheck, event, given, settings
+from reservation_plants import (
+    RECIPE_LINES,
+    T0,
+    Plant,
+    as_rows,
+    batch_cuts,
+    ensure_partitions,
+    insert_plant,
+    plants,
+    truncate,
+)
+from reservation_reference import Lot, Order, reserve
+from support import DbtRunner, create_database, drop_database, make_dbt_runner
+
+from generators.connection import ConnectionSettings, connect, resolve
+from generators.raw_schema import ensure_raw_tables
+
+pytestmark = pytest.mark.slow
+
+MODEL = "int_stock_reservations_allocated"
+TABLE = f"intermediate.{MODEL}"
+RAW_TABLES = ("raw.production_orders", "raw.stock_lots")
+EXAMPLES: Counter[str] = Counter()
+
+
+@dataclass
+class ReservationDb:
+    settings: ConnectionSettings
+    dbt: DbtRunner
+    conn: psycopg2.extensions.connection
+    full_refresh_sql: str
+    incremental_sql: str
+
+    def model_rows(self) -> list[tuple]:
+        with self.conn.cursor() as cursor:
+            cursor.execute(
+                f"select scenario_id, order_id, material_id, lot_id, reserved_quantity, short_quantity from {TABLE}"
+            )
+            rows = cursor.fetchall()
+        self.conn.commit()
+        return as_rows(rows)
+
+    def run_full_refresh_sql(self) -> list[tuple]:
+        with self.conn.cursor() as cursor:
+            cursor.execute(
+                "select scenario_id, order_id, material_id, lot_id, reserved_quantity, short_quantity"
+                f" from ({self.full_refresh_sql}) as model"
+            )
+            rows = cursor.fetchall()
+        self.conn.commit()
+        return as_rows(rows)
+
+    def run_incremental_sql(self) -> None:
+        with self.conn.cursor() as cursor:
+            cursor.execute(f"insert into {TABLE} select * from ({self.incremental_sql}) as model")
+        self.conn.commit()
+
+
+def _compiled_sql(target_path: Path) -> str:
+    path = target_path / "compiled" / "queijaria_pcp" / "models" / "intermediate" / "planning" / f"{MODEL}.sql"
+    return path.read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def reservation_db(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Iterator[ReservationDb]:
+    settings = create_database(resolve(), "queijaria_reservation_test")
+    target_path = tmp_path_factory.mktemp("dbt_reservation_target")
+    dbt = make_dbt_runner(settings, target_path)
+    conn = connect(settings)
+    try:
+        ensure_raw_tables(conn)
+        ensure_partitions(conn)
+        dbt("seed", "--select", "recipe_lines", "raw_materials", "products", "scenarios")
+        dbt("run", "--select", "+fct_material_shortages")  # installs the function (pre-hook), creates the tables
+        dbt("compile", "--select", MODEL)  # the table exists: is_incremental() is true
+        incremental_sql = _compiled_sql(target_path)
+        dbt("compile", "--select", MODEL, "--full-refresh")
+        yield ReservationDb(settings, dbt, conn, _compiled_sql(target_path), incremental_sql)
+    finally:
+        conn.close()
+        drop_database(settings)
+        reporter = request.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            counts = ", ".join(f"{name}: {count}" for name, count in sorted(EXAMPLES.items()))
+            reporter.write_line(f"reservation hypothesis examples run: {sum(EXAMPLES.values())} ({counts})")
+
+
+def _reference_rows(plant: Plant) -> list[tuple]:
+    return as_rows(reserve(plant.orders, plant.lots, RECIPE_LINES))
+
+
+def _describe(rows: list[tuple], batches: int) -> None:
+    """Hypothesis statistics (--hypothesis-show-statistics): what the examples exercised."""
+    event(f"batches: {batches}")
+    reserved = Counter((row[0], row[1], row[2]) for row in rows if row[3])
+    short = {(row[0], row[1], row[2]) for row in rows if not row[3] and row[5] > 0}
+    event("has reservations" if reserved else "no reservation")
+    event("has a partial reservation" if short & set(reserved) else "no partial reservation")
+    event("has a requirement served by 2+ lots" if any(n > 1 for n in reserved.values()) else "one lot at most")
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(plant=plants(), cuts=batch_cuts())
+def test_model_sql_equals_reference_full_and_in_batches(
+    reservation_db: ReservationDb, plant: Plant, cuts: list[int]
+) -> None:
+    """Full refresh and k = 1..5 incremental batches (loader-like day ranges) give the reference's rows."""
+    EXAMPLES["compiled SQL, full + k batches"] += 1
+    expected = _reference_rows(plant)
+    _describe(expected, len(cuts) + 1)
+    db = reservation_db
+    truncate(db.conn, *RAW_TABLES, TABLE)
+    insert_plant(db.conn, plant)
+    assert db.run_full_refresh_sql() == expected
+
+    truncate(db.conn, *RAW_TABLES, TABLE)
+    for batch in plant.batches(cuts):
+        insert_plant(db.conn, batch)
+        db.run_incremental_sql()
+    assert db.model_rows() == expected
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(plant=plants(max_orders=25, max_lots=20))
+def test_model_sql_equals_reference_on_busier_plants(reservation_db: ReservationDb, plant: Plant) -> None:
+    """More orders than lots and more lots than orders: deeper FEFO walks and longer order sequences."""
+    EXAMPLES["compiled SQL, busier full refresh"] += 1
+    expected = _reference_rows(plant)
+    _describe(expected, 1)
+    db = reservation_db
+    truncate(db.conn, *RAW_TABLES, TABLE)
+    insert_plant(db.conn, plant)
+    assert db.run_full_refresh_sql() == expected
+
+
+@settings(max_examples=2, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(plant=plants(), cuts=batch_cuts(max_batches=3))
+def test_dbt_run_equals_reference_full_and_in_batches(
+    reservation_db: ReservationDb, plant: Plant, cuts: list[int]
+) -> None:
+    """The same property through `dbt run` itself: materialization, delete+insert and hooks included."""
+    EXAMPLES["dbt run, full + k batches"] += 1
+    expected = _reference_rows(plant)
+    db = reservation_db
+    truncate(db.conn, *RAW_TABLES)
+    insert_plant(db.conn, plant)
+    db.dbt("run", "--select", MODEL, "--full-refresh")
+    assert db.model_rows() == expected
+
+    truncate(db.conn, *RAW_TABLES)
+    batches = plant.batches(cuts)
+    insert_plant(db.conn, batches[0])
+    db.dbt("run", "--select", MODEL, "--full-refresh")
+    for batch in batches[1:]:
+        insert_plant(db.conn, batch)
+        db.dbt("run", "--select", MODEL)
+    assert db.model_rows() == expected
+
+
+def _order(order_id: str, created_h: int, released_h: int, start_h: int, planned_kg: str = "10") -> Order:
+    return Order(
+        scenario_id="baseline",
+        order_id=order_id,
+        product_id="MUS",
+        created_at=T0 + timedelta(hours=created_h),
+        released_at=T0 + timedelta(hours=released_h),
+        planned_start_at=T0 + timedelta(hours=start_h),
+        due_date=(T0 + timedelta(hours=start_h, days=1)).date(),
+        priority=2,
+        planned_kg=Decimal(planned_kg),
+    )
+
+
+def _milk_lot(lot_id: str, received_h: int, litres: str) -> Lot:
+    received_at = T0 + timedelta(hours=received_h)
+    return Lot(
+        "baseline", lot_id, "MILK", received_at, received_at.date() + timedelta(days=2), Decimal(litres), "released"
+    )
+
+
+def _clock(received_h: int) -> Lot:
+    """An empty salt lot: moves the scenario's data horizon (latest event loaded) to `received_h`."""
+    received_at = T0 + timedelta(hours=received_h)
+    return Lot("baseline", f"L-CLOCK-{received_h}", "SALT", received_at, received_at.date(), Decimal(0), "released")
+
+
+def test_late_order_fails_the_incremental_run(reservation_db: ReservationDb) -> None:
+    """An order released before the last processed release is refused, by name, with the way out."""
+    db = reservation_db
+    first = Plant(
+        [_order("OP-EARLY", 8, 10, 20), _order("OP-NEXT", 9, 12, 22)], [_milk_lot("L-1", 6, "150"), _clock(13)]
+    )
+    truncate(db.conn, *RAW_TABLES)
+    insert_plant(db.conn, first)
+    db.dbt("run", "--select", MODEL, "--full-refresh")
+
+    late = Plant([_order("OP-LATE", 7, 11, 21)], [])
+    insert_plant(db.conn, late)
+    result = db.dbt("run", "--select", MODEL, check=False)
+    assert result.returncode != 0
+    assert "OP-LATE" in result.stdout
+    assert f"dbt build --full-refresh -s {MODEL}" in result.stdout
+    assert db.model_rows() == _reference_rows(first)  # nothing was placed
+
+    db.dbt("run", "--select", MODEL, "--full-refresh")
+    everything = Plant(first.orders + late.orders, first.lots)
+    assert db.model_rows() == _reference_rows(everything)
+    # OP-LATE comes before OP-NEXT in the sequence: it gets the milk first.
+    reserved = {row[1]: row[4] for row in db.model_rows() if row[2] == "MILK" and row[3]}
+    assert reserved == {"OP-EARLY": Decimal("101.000"), "OP-LATE": Decimal("49.000")}
+
+
+def test_lot_received_after_the_watermark_serves_later_orders_only(reservation_db: ReservationDb) -> None:
+    db = reservation_db
+    truncate(db.conn, *RAW_TABLES)
+    day_one = Plant([_order("OP-A", 1, 2, 30)], [_clock(3)])
+    insert_plant(db.conn, day_one)
+    db.dbt("run", "--select", MODEL, "--full-refresh")
+    day_two = Plant([_order("OP-B", 25, 26, 30)], [_milk_lot("L-LATE", 24, "500"), _clock(27)])
+    insert_plant(db.conn, day_two)
+    db.dbt("run", "--select", MODEL)
+    rows = db.model_rows()
+    milk = {(row[1], row[3]): (row[4], row[5]) for row in rows if row[2] == "MILK"}
+    assert milk == {
+        ("OP-A", ""): (Decimal(0), Decimal("101.000")),
+        ("OP-B", "L-LATE"): (Decimal("101.000"), Decimal(0)),
+        ("OP-B", ""): (Decimal(0), Decimal(0)),
+    }
+    assert rows == _reference_rows(Plant(day_one.orders + day_two.orders, day_one.lots + day_two.lots))
+
+
+def test_dbt_build_runs_unit_tests_and_invariants(reservation_db: ReservationDb) -> None:
+    """Unit tests (boundary cases) and the invariant data tests pass on a contended plant."""
+    db = reservation_db
+    truncate(db.conn, *RAW_TABLES)
+    orders = [_order(f"OP-{n:02d}", n, n + 1 + n % 3, n + 10 + n % 5, str(5 + n % 7)) for n in range(30)]
+    lots = [_milk_lot(f"L-{n:02d}", 2 * n, str(40 + 13 * n % 90)) for n in range(20)]
+    insert_plant(db.conn, Plant(orders, lots))
+    result = db.dbt(
+        "build",
+        "--select",
+        "int_material_requirements_exploded",
+        MODEL,
+        "fct_material_shortages",
+        "--full-refresh",
+    )
+    summary = [line for line in result.stdout.splitlines() if "PASS=" in line]
+    assert summary and "ERROR=0" in summary[-1], result.stdout[-3000:]
+    assert db.model_rows() == _reference_rows(Plant(orders, lots))
+
+
+def test_generated_milk_shortage_is_shorter_than_baseline(
+    reservation_db: ReservationDb, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """On the simulator's scenarios, the dry season (milk receptions −25 %) leaves more milk short."""
+    db = reservation_db
+    out = tmp_path_factory.mktemp("generated")
+    env = {**os.environ, **db.settings.as_env()}
+    env.pop("DATABASE_URL", None)
+    queijaria = str(Path(sys.executable).with_name("queijaria"))
+    for command in (
+        ["generate", "--scenario", "baseline", "--scenario", "milk_shortage", "--days", "50", "--quiet"],
+        ["load"],
+    ):
+        subprocess.run([queijaria, *command, "--out", str(out)], env=env, check=True, capture_output=True)
+    db.dbt("build", "--select", "int_material_requirements_exploded", MODEL, "fct_material_shortages", "--full-refresh")
+    with db.conn.cursor() as cursor:
+        cursor.execute(
+            "select scenario_id, sum(short_quantity) from marts.fct_material_shortages"
+            " where material_id = 'MILK' group by scenario_id"
+        )
+        short_milk_l = dict(cursor.fetchall())
+    db.conn.commit()
+    assert short_milk_l.get("milk_shortage", 0) > short_milk_l.get("baseline", 0)
