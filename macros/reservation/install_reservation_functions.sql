@@ -1,8 +1,8 @@
 {#-
     Stock reservation (DOMAIN.md §3) as one PL/pgSQL function, installed with `create or replace`.
 
-    `install_reservation_functions()` returns the DDL, for hooks (on-run-start and the pre-hook of
-    int_stock_reservations_allocated); `dbt run-operation install_reservation_functions_now` runs it.
+    `install_reservation_functions()` returns the DDL, for the project's on-run-start hook (which runs before
+    the model's unit tests too); `dbt run-operation install_reservation_functions_now` runs it by hand.
 
     The function is exact by construction: it is the policy written as the loop an ERP runs. Requirements are
     walked one at a time in the order sequence; for each, the lots of the same material are read in FEFO order

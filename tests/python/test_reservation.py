@@ -96,7 +96,7 @@ def reservation_db(tmp_path_factory: pytest.TempPathFactory, request: pytest.Fix
         ensure_raw_tables(conn)
         ensure_partitions(conn)
         dbt("seed", "--select", "recipe_lines", "raw_materials", "products", "scenarios")
-        dbt("run", "--select", "+fct_material_shortages")  # installs the function (pre-hook), creates the tables
+        dbt("run", "--select", "+fct_material_shortages")  # installs the function (on-run-start), creates the tables
         dbt("compile", "--select", MODEL)  # the table exists: is_incremental() is true
         incremental_sql = _compiled_sql(target_path)
         dbt("compile", "--select", MODEL, "--full-refresh")

@@ -10,7 +10,6 @@
             {'columns': ['scenario_id', 'order_id']},
             {'columns': ['scenario_id', 'lot_id']},
         ],
-        pre_hook="{{ install_reservation_functions() }}",
     )
 }}
 
