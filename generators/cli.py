@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import typer
 
+from generators.bench.runner import bench
 from generators.embedded_db import EmbeddedDatabaseError, embedded_server
+from generators.loading.command import load
+from generators.reporting.shortages import report
+from generators.simulation.command import generate
+from generators.summary import summary
 
 app = typer.Typer(
     help="Queijaria PCP: simulate a cheese plant, load it into PostgreSQL and report on it.",
@@ -60,19 +65,8 @@ def db_env() -> None:
         typer.echo(f"export {name}='{value}'")
 
 
-# Subcommands owned by other modules register here.
-from generators.summary import summary  # noqa: E402
-
-app.command("summary")(summary)
-from generators.loading.command import load  # noqa: E402
-
-app.command("load")(load)
-from generators.bench.runner import bench  # noqa: E402
-
-app.command("bench")(bench)
-from generators.simulation.command import generate  # noqa: E402
-
 app.command("generate")(generate)
-from generators.reporting.shortages import report  # noqa: E402
-
+app.command("load")(load)
+app.command("summary")(summary)
 app.command("report")(report)
+app.command("bench")(bench)
