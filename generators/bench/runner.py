@@ -43,7 +43,7 @@ def plant_year_generate_load(console: Console, data_dir: Path) -> dict[str, floa
     env.pop("DATABASE_URL", None)
     try:
         started = time.perf_counter()
-        _queijaria("generate", *PLANT_YEAR_ARGS, "--out", str(data_dir), env=env)
+        _queijaria("generate", *PLANT_YEAR_ARGS, "--quiet", "--out", str(data_dir), env=env)
         generated = time.perf_counter()
         _queijaria("load", "--out", str(data_dir), env=env)
         loaded = time.perf_counter()

@@ -10,9 +10,6 @@ Property-based (hypothesis) on small random plants, against the real PostgreSQL,
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -35,7 +32,7 @@ from reservation_plants import (
     truncate,
 )
 from reservation_reference import Lot, Order, reserve
-from support import DbtRunner, create_database, drop_database, make_dbt_runner
+from support import BuiltPipeline, DbtRunner, create_database, drop_database, make_dbt_runner
 
 from generators.connection import ConnectionSettings, connect, resolve
 from generators.raw_schema import ensure_raw_tables
@@ -274,26 +271,12 @@ def test_dbt_build_runs_unit_tests_and_invariants(reservation_db: ReservationDb)
     assert db.model_rows() == _reference_rows(Plant(orders, lots))
 
 
-def test_generated_milk_shortage_is_shorter_than_baseline(
-    reservation_db: ReservationDb, tmp_path_factory: pytest.TempPathFactory
-) -> None:
+def test_generated_milk_shortage_is_shorter_than_baseline(built_pipeline: BuiltPipeline) -> None:
     """On the simulator's scenarios, the dry season (milk receptions −25 %) leaves more milk short."""
-    db = reservation_db
-    out = tmp_path_factory.mktemp("generated")
-    env = {**os.environ, **db.settings.as_env()}
-    env.pop("DATABASE_URL", None)
-    queijaria = str(Path(sys.executable).with_name("queijaria"))
-    for command in (
-        ["generate", "--scenario", "baseline", "--scenario", "milk_shortage", "--days", "50", "--quiet"],
-        ["load"],
-    ):
-        subprocess.run([queijaria, *command, "--out", str(out)], env=env, check=True, capture_output=True)
-    db.dbt("build", "--select", "int_material_requirements_exploded", MODEL, "fct_material_shortages", "--full-refresh")
-    with db.conn.cursor() as cursor:
+    with connect(built_pipeline.settings) as conn, conn.cursor() as cursor:
         cursor.execute(
             "select scenario_id, sum(short_quantity) from marts.fct_material_shortages"
             " where material_id = 'MILK' group by scenario_id"
         )
         short_milk_l = dict(cursor.fetchall())
-    db.conn.commit()
     assert short_milk_l.get("milk_shortage", 0) > short_milk_l.get("baseline", 0)
