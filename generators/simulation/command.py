@@ -6,7 +6,7 @@ import datetime as dt
 import shutil
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import typer
 from rich.console import Console
@@ -45,25 +45,44 @@ def resolve_scenarios(requested: list[str], known: list[str]) -> list[str]:
     return list(dict.fromkeys(names))
 
 
+T = TypeVar("T")
+
+DEFAULT_SEED = 42
+DEFAULT_SCALE = 1.0
+DEFAULT_IOT_INTERVAL_MIN = 1
+
+
+def _given_or(value: T | None, fallback: T) -> T:
+    return fallback if value is None else value
+
+
 def generate(
     seed: Annotated[
-        int, typer.Option(help="Seed of every random draw; the same arguments give the same bytes.", min=0)
-    ] = 42,
+        int | None,
+        typer.Option(
+            help=f"Seed of every random draw; the same arguments give the same bytes. [default: {DEFAULT_SEED}, "
+            "or the earlier batch's with --continue]",
+            min=0,
+            show_default=False,
+        ),
+    ] = None,
     start_date: Annotated[
         dt.datetime,
         typer.Option(formats=["%Y-%m-%d"], help="First simulated day (plant local date). Ignored with --continue."),
     ] = dt.datetime(2025, 11, 1),
     days: Annotated[int, typer.Option(help="Number of days to simulate in this batch.", min=1, max=3660)] = 60,
     scale: Annotated[
-        float,
+        float | None,
         typer.Option(
             help="Row-volume multiplier: more farms, smaller and more numerous orders (with their consumptions, "
             "samples and whey lots) and more frequent purchases. The plant's capacity comes from the seeds and "
-            "does not change; IoT volume is set by --days and --iot-interval.",
+            f"does not change; IoT volume is set by --days and --iot-interval. [default: {DEFAULT_SCALE}, or the "
+            "earlier batch's with --continue]",
             min=0.25,
             max=50.0,
+            show_default=False,
         ),
-    ] = 1.0,
+    ] = None,
     scenario: Annotated[
         list[str],
         typer.Option(
@@ -72,9 +91,15 @@ def generate(
         ),
     ] = [ALL],  # noqa: B006 - typer needs a literal default
     iot_interval: Annotated[
-        int,
-        typer.Option(help="Minutes between two IoT readings of a sensor (1 = one reading per minute).", min=1, max=60),
-    ] = 1,
+        int | None,
+        typer.Option(
+            help="Minutes between two IoT readings of a sensor (1 = one reading per minute). "
+            f"[default: {DEFAULT_IOT_INTERVAL_MIN}, or the earlier batch's with --continue]",
+            min=1,
+            max=60,
+            show_default=False,
+        ),
+    ] = None,
     out: Annotated[
         Path,
         typer.Option(
@@ -88,7 +113,7 @@ def generate(
             "--continue",
             help="Continue each selected scenario from its latest batch under --out: the next --days start the day "
             "after it ends, with its stock, open orders and equipment state (read from that batch's state.json). "
-            "--seed, --scale and --iot-interval must match the earlier batch.",
+            "--seed, --scale and --iot-interval default to the earlier batch's and, when given, must match it.",
         ),
     ] = False,
     quiet: Annotated[bool, typer.Option(help="No progress bars and no closing table.")] = False,
@@ -97,7 +122,7 @@ def generate(
 
     A fresh run (without --continue) replaces everything previously generated for the selected scenarios.
     """
-    if 1440 % iot_interval != 0:
+    if iot_interval is not None and 1440 % iot_interval != 0:
         raise typer.BadParameter(
             "must divide a day (1440 minutes) evenly, e.g. 1, 2, 5, 10, 15, 30, 60", param_hint="--iot-interval"
         )
@@ -106,6 +131,9 @@ def generate(
     if not scenarios:
         raise typer.BadParameter("no scenario selected", param_hint="--scenario")
     root = out if out.is_absolute() else PROJECT_ROOT / out
+    if continue_ and scenario == [ALL]:
+        # "all" of a continuation means every scenario generated so far.
+        scenarios = [scenario_id for scenario_id in scenarios if (root / scenario_id).is_dir()] or scenarios
     console = Console(stderr=True, quiet=quiet)
 
     plans: list[tuple[BatchSpec, PlantState | None]] = []
@@ -127,7 +155,7 @@ def generate(
                     ("--scale", scale, previous.scale),
                     ("--iot-interval", iot_interval, previous.iot_interval_min),
                 )
-                if ours != theirs
+                if ours is not None and ours != theirs
             ]
             if mismatched:
                 raise typer.BadParameter(
@@ -135,7 +163,16 @@ def generate(
                     param_hint="--continue",
                 )
             first_day = previous.last_day + 1
-        plans.append((BatchSpec(scenario_id, seed, first_day, days, scale, iot_interval, root), previous))
+        spec = BatchSpec(
+            scenario_id,
+            _given_or(seed, previous.seed if previous else DEFAULT_SEED),
+            first_day,
+            days,
+            _given_or(scale, previous.scale if previous else DEFAULT_SCALE),
+            _given_or(iot_interval, previous.iot_interval_min if previous else DEFAULT_IOT_INTERVAL_MIN),
+            root,
+        )
+        plans.append((spec, previous))
 
     summary: dict[str, list[int]] = {}
     started = time.perf_counter()
