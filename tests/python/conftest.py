@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 
 import pytest
@@ -44,3 +45,11 @@ def built_pipeline(
         )
     build = dbt("build")
     return BuiltPipeline(settings=database, dbt=dbt, data_dir=data_dir, build_output=build.stdout)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """How many hypothesis examples the reservation property tests ran (quoted in the issue notes)."""
+    examples = getattr(sys.modules.get("test_reservation"), "EXAMPLES", None)
+    if examples:
+        counts = ", ".join(f"{name}: {count}" for name, count in sorted(examples.items()))
+        terminalreporter.write_line(f"reservation hypothesis examples run: {sum(examples.values())} ({counts})")

@@ -84,7 +84,7 @@ def _compiled_sql(target_path: Path) -> str:
 
 
 @pytest.fixture(scope="module")
-def reservation_db(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Iterator[ReservationDb]:
+def reservation_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ReservationDb]:
     settings = create_database(resolve(), "queijaria_reservation_test")
     target_path = tmp_path_factory.mktemp("dbt_reservation_target")
     dbt = make_dbt_runner(settings, target_path)
@@ -101,10 +101,6 @@ def reservation_db(tmp_path_factory: pytest.TempPathFactory, request: pytest.Fix
     finally:
         conn.close()
         drop_database(settings)
-        reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-        if reporter is not None:
-            counts = ", ".join(f"{name}: {count}" for name, count in sorted(EXAMPLES.items()))
-            reporter.write_line(f"reservation hypothesis examples run: {sum(EXAMPLES.values())} ({counts})")
 
 
 def _reference_rows(plant: Plant) -> list[tuple]:
