@@ -71,7 +71,7 @@ def summary() -> None:
         if any(schema == "marts" and name == "fct_material_shortages" for schema, name, _, _ in counts):
             cursor.execute(SHORTAGE_SUMMARY)
             shortages = Table(title="Reservation shortages per scenario (falta)")
-            for column in ("scenario", "orders short", "milk short, L", "short, kg"):
+            for column in ("scenario", "orders short", "short, L (milk, whey)", "short, kg"):
                 shortages.add_column(column, justify="left" if column == "scenario" else "right")
             for scenario_id, orders, short_l, short_kg in cursor.fetchall():
                 shortages.add_row(scenario_id, f"{orders:,}", f"{short_l or 0:,.0f}", f"{short_kg or 0:,.1f}")
