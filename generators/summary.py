@@ -25,19 +25,21 @@ order by scenario_id
 
 
 def relation_counts(cursor) -> list[tuple[str, str, str, int]]:
+    # pg_class rather than information_schema: a partition must not be counted beside its partitioned table.
     cursor.execute(
         """
-        select table_schema, table_name, table_type
-        from information_schema.tables
-        where table_schema = any(%s)
-        order by array_position(%s, table_schema::text), table_name
+        select namespaces.nspname, classes.relname, classes.relkind = 'v'
+        from pg_class as classes
+        inner join pg_namespace as namespaces on classes.relnamespace = namespaces.oid
+        where namespaces.nspname = any(%s) and classes.relkind in ('r', 'p', 'v') and not classes.relispartition
+        order by array_position(%s, namespaces.nspname::text), classes.relname
         """,
         (list(LAYERS), list(LAYERS)),
     )
     rows = []
-    for schema, name, table_type in cursor.fetchall():
+    for schema, name, is_view in cursor.fetchall():
         # Counting a staging view re-reads its raw table; the raw count already says it.
-        if table_type == "VIEW":
+        if is_view:
             rows.append((schema, name, "view", -1))
             continue
         cursor.execute(sql.SQL("select count(*) from {}.{}").format(sql.Identifier(schema), sql.Identifier(name)))

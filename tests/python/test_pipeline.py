@@ -9,6 +9,7 @@ from support import BuiltPipeline
 
 from generators.connection import connect
 from generators.datasets import DATASETS
+from generators.summary import relation_counts
 
 SCENARIOS = ("baseline", "milk_shortage", "heatwave", "breakdown", "demand_peak")
 
@@ -31,6 +32,17 @@ def test_every_raw_table_has_every_scenario(built_pipeline: BuiltPipeline) -> No
             counts = dict(cursor.fetchall())
             assert set(counts) == set(SCENARIOS), f"raw.{dataset.name}: {counts}"
             assert all(rows > 0 for rows in counts.values()), f"raw.{dataset.name}: {counts}"
+
+
+def test_summary_counts_each_raw_row_once(built_pipeline: BuiltPipeline) -> None:
+    with connect(built_pipeline.settings) as conn, conn.cursor() as cursor:
+        counts = {name: rows for schema, name, _, rows in relation_counts(cursor) if schema == "raw"}
+        dataset_rows = 0
+        for dataset in DATASETS:
+            cursor.execute(sql.SQL("select count(*) from raw.{}").format(sql.Identifier(dataset.name)))
+            dataset_rows += cursor.fetchone()[0]
+    assert set(counts) == {dataset.name for dataset in DATASETS} | {"load_audit"}, sorted(counts)
+    assert sum(counts.values()) - counts["load_audit"] == dataset_rows
 
 
 def test_summary_reports_every_layer(built_pipeline: BuiltPipeline) -> None:
