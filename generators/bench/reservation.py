@@ -11,32 +11,23 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
 from rich.console import Console
 
 from generators import PROJECT_ROOT
+from generators.bench import run_tool
 from generators.connection import connect, create_scratch_database, drop_database, resolve
 
 MODEL = "int_stock_reservations_allocated"
 TABLE = f"intermediate.{MODEL}"
 SCENARIO = "baseline"
-PLANT_YEAR_ARGS = ("--scenario", SCENARIO, "--days", "365", "--start-date", "2025-01-01")
 REPEATS = 3
 
 
-def _run(command: list[str], env: dict[str, str]) -> None:
-    result = subprocess.run(command, cwd=PROJECT_ROOT, env=env, capture_output=True, text=True)
-    if result.returncode != 0:
-        raise RuntimeError(f"{' '.join(command)} failed:\n{result.stdout[-3000:]}\n{result.stderr[-2000:]}")
-
-
 def _dbt(env: dict[str, str], *args: str) -> None:
-    dbt = str(Path(sys.executable).with_name("dbt"))
-    _run([dbt, *args, "--profiles-dir", str(PROJECT_ROOT), "--project-dir", str(PROJECT_ROOT)], env)
+    run_tool("dbt", *args, "--profiles-dir", str(PROJECT_ROOT), "--project-dir", str(PROJECT_ROOT), env=env)
 
 
 def _model_seconds(target_path: Path) -> float:
@@ -53,7 +44,6 @@ def _count(conn, query: str) -> int:
 
 
 def run(console: Console, data_dir: Path) -> dict[str, float]:
-    queijaria = str(Path(sys.executable).with_name("queijaria"))
     database = create_scratch_database(resolve(), "queijaria_bench_reservation")
     with tempfile.TemporaryDirectory(prefix="queijaria_bench_dbt_") as target:
         target_path = Path(target)
@@ -61,9 +51,7 @@ def run(console: Console, data_dir: Path) -> dict[str, float]:
         env.pop("DATABASE_URL", None)
         conn = None
         try:
-            if not (data_dir / SCENARIO).is_dir():
-                _run([queijaria, "generate", *PLANT_YEAR_ARGS, "--out", str(data_dir), "--quiet"], env)
-            _run([queijaria, "load", "--out", str(data_dir), "--scenario", SCENARIO], env)
+            run_tool("queijaria", "load", "--out", str(data_dir), "--scenario", SCENARIO, env=env)
             _dbt(env, "seed")
             _dbt(env, "run", "--select", f"+{MODEL}", "--full-refresh")  # views, function, warm caches
 
@@ -82,22 +70,9 @@ def run(console: Console, data_dir: Path) -> dict[str, float]:
             requirements = _count(conn, f"select count(*) from {TABLE} where lot_id is null")
 
             # One more simulated day, continued from the plant-year's state and appended by the loader.
-            _run(
-                [
-                    queijaria,
-                    "generate",
-                    "--continue",
-                    "--days",
-                    "1",
-                    "--scenario",
-                    SCENARIO,
-                    "--out",
-                    str(data_dir),
-                    "--quiet",
-                ],
-                env,
-            )
-            _run([queijaria, "load", "--out", str(data_dir), "--scenario", SCENARIO], env)
+            continue_one_day = ("--continue", "--days", "1", "--scenario", SCENARIO, "--quiet")
+            run_tool("queijaria", "generate", *continue_one_day, "--out", str(data_dir), env=env)
+            run_tool("queijaria", "load", "--out", str(data_dir), "--scenario", SCENARIO, env=env)
             incremental_s = []
             for _ in range(REPEATS):
                 _dbt(env, "run", "--select", MODEL)

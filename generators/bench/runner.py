@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -17,9 +15,8 @@ from rich.console import Console
 from rich.table import Table
 
 from generators import PROJECT_ROOT
+from generators.bench import PLANT_YEAR_ARGS, run_tool
 from generators.connection import create_scratch_database, drop_database, resolve
-
-PLANT_YEAR_ARGS = ("--scenario", "baseline", "--days", "365", "--start-date", "2025-01-01")
 
 # (figure, target, True when higher is better)
 TARGETS: dict[str, tuple[float, bool]] = {
@@ -31,11 +28,6 @@ TARGETS: dict[str, tuple[float, bool]] = {
 }
 
 
-def _queijaria(*args: str, env: dict[str, str]) -> None:
-    executable = str(Path(sys.executable).with_name("queijaria"))
-    subprocess.run([executable, *args], cwd=PROJECT_ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
-
-
 def plant_year_generate_load(console: Console, data_dir: Path) -> dict[str, float]:
     """Wall time of `make generate` (generate + load) for one baseline plant-year, into a scratch database."""
     database = create_scratch_database(resolve(), "queijaria_bench")
@@ -43,9 +35,9 @@ def plant_year_generate_load(console: Console, data_dir: Path) -> dict[str, floa
     env.pop("DATABASE_URL", None)
     try:
         started = time.perf_counter()
-        _queijaria("generate", *PLANT_YEAR_ARGS, "--quiet", "--out", str(data_dir), env=env)
+        run_tool("queijaria", "generate", *PLANT_YEAR_ARGS, "--quiet", "--out", str(data_dir), env=env)
         generated = time.perf_counter()
-        _queijaria("load", "--out", str(data_dir), env=env)
+        run_tool("queijaria", "load", "--out", str(data_dir), env=env)
         loaded = time.perf_counter()
     finally:
         drop_database(database)
