@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterator
+from dataclasses import replace
 
 import pytest
 from support import BuiltPipeline, DbtRunner, create_database, drop_database, make_dbt_runner
 
 from generators.connection import ConnectionSettings, resolve
-
-__all__ = ["BuiltPipeline", "DbtRunner", "create_database", "drop_database", "make_dbt_runner"]
 
 
 @pytest.fixture(scope="session")
@@ -43,8 +42,7 @@ def built_pipeline(
         assert result.returncode == 0, (
             f"queijaria {command[0]} failed:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
         )
-    build = dbt("build")
-    return BuiltPipeline(settings=database, dbt=dbt, data_dir=data_dir, build_output=build.stdout)
+    return replace(pipeline, build_output=dbt("build").stdout)
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

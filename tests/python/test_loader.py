@@ -9,7 +9,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from conftest import create_database, drop_database
+from support import create_database, drop_database
 from typer.testing import CliRunner
 
 from generators.cli import app
