@@ -73,9 +73,19 @@ def scratch_server(tmp_path: Path) -> Iterator[EmbeddedServer]:
 def test_embedded_server_life_cycle_is_idempotent(scratch_server: EmbeddedServer) -> None:
     assert "started" in scratch_server.up()
     assert "already running" in scratch_server.up()
-    with connect(scratch_server.settings) as conn, conn.cursor() as cursor:
+    conn = connect(scratch_server.settings)
+    conn.autocommit = True  # create database refuses to run inside a transaction
+    with conn.cursor() as cursor:
         cursor.execute("show server_version_num")
         assert int(cursor.fetchone()[0]) >= 180000
+        # The project database and every database created later (tests, bench) compare text as bytes.
+        cursor.execute("create database locale_probe")
+        cursor.execute(
+            "select datname, datlocprovider::text, datlocale from pg_database "
+            "where datname in (current_database(), 'locale_probe') order by datname"
+        )
+        assert cursor.fetchall() == [("locale_probe", "b", "C.UTF-8"), ("queijaria", "b", "C.UTF-8")]
+    conn.close()
     assert "running" in scratch_server.status()
     assert "stopped" in scratch_server.down()
     assert "not running" in scratch_server.down()
