@@ -26,14 +26,18 @@ create schema if not exists {{ schema }};
 
 -- Dropped first so that a change of the result columns never needs a manual step; nothing depends on it.
 drop function if exists {{ schema }}.allocate_stock_reservations(jsonb, jsonb, text);
+drop function if exists {{ schema }}.allocate_stock_reservations(jsonb, jsonb, jsonb, text);
 
 create or replace function {{ schema }}.allocate_stock_reservations(
     -- [{scenario_id, order_id, material_id, released_at, priority, due_date, planned_start_at,
-    --   requirement_quantity, watermark_released_at}]: requirements to allocate now.
+    --   requirement_quantity}]: requirements to allocate now.
     p_requirements jsonb,
     -- [{scenario_id, lot_id, material_id, received_at, expiry_date, is_qc_released, remaining_quantity}]:
     -- every lot that may serve them, with its quantity not yet reserved.
     p_lots jsonb,
+    -- [{scenario_id, order_id, released_at, watermark_released_at}]: orders not allocated yet although
+    -- released at or before the last release allocated in their scenario; any makes the call fail.
+    p_late_orders jsonb,
     -- Named in the late-order error, so that it says what to rebuild.
     p_model_name text default 'int_stock_reservations_allocated'
 )
@@ -43,7 +47,8 @@ returns table (
     material_id text,
     lot_id text,
     reserved_quantity numeric,
-    short_quantity numeric
+    short_quantity numeric,
+    lot_remaining_quantity numeric
 )
 language plpgsql
 volatile
@@ -64,17 +69,17 @@ declare
     has_arrival boolean;
     remaining numeric[];
 begin
-    -- 0. Reservations are final and made in release order. A requirement released at or before the last
-    --    release already allocated in its scenario would have to take stock from later orders: refuse.
+    -- 0. Reservations are final and made in release order. An order released at or before the last release
+    --    already allocated in its scenario would have to take stock from later orders: refuse.
     select
-        count(distinct (late.scenario_id, late.order_id)),
-        string_agg(distinct format('%s/%s (released %s, last processed %s)',
-            late.scenario_id, late.order_id, late.released_at, late.watermark_released_at), '; ')
+        count(*),
+        string_agg(format('%s/%s (released %s, last processed %s)',
+            late.scenario_id, late.order_id, late.released_at, late.watermark_released_at), '; '
+            order by late.scenario_id, late.released_at, late.order_id)
     into late_count, late_list
-    from jsonb_to_recordset(p_requirements) as late (
+    from jsonb_to_recordset(p_late_orders) as late (
         scenario_id text, order_id text, released_at timestamp, watermark_released_at timestamp
-    )
-    where late.released_at <= late.watermark_released_at;
+    );
 
     if late_count > 0 then
         raise exception using
@@ -171,6 +176,7 @@ begin
                 lot_id := lot.lot_id;
                 reserved_quantity := taken;
                 short_quantity := 0;
+                lot_remaining_quantity := remaining[lot.lot_number];
                 return next;
 
                 still_needed := still_needed - taken;
@@ -186,6 +192,7 @@ begin
         lot_id := null;
         reserved_quantity := 0;
         short_quantity := greatest(still_needed, 0);
+        lot_remaining_quantity := null;
         return next;
     end loop;
 

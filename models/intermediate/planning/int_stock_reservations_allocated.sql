@@ -8,7 +8,7 @@
             {'columns': ['stock_allocation_key'], 'unique': True},
             {'columns': ['scenario_id', 'released_at']},
             {'columns': ['scenario_id', 'order_id']},
-            {'columns': ['scenario_id', 'lot_id']},
+            {'columns': ['scenario_id', 'lot_id', 'lot_remaining_quantity']},
         ],
     )
 }}
@@ -21,25 +21,33 @@
 
 with
 
-material_requirements as (
+-- The imports are used more than once; `not materialized` lets PostgreSQL read only the columns and rows each use
+-- needs instead of copying the whole staging tables first (most of an incremental run's time otherwise).
+material_requirements as not materialized (
 
     select * from {{ ref('int_material_requirements_exploded') }}
 
 ),
 
-production_orders as (
+production_orders as not materialized (
 
     select * from {{ ref('stg_erp__production_orders') }}
 
 ),
 
-stock_lots as (
+stock_lots as not materialized (
 
     select * from {{ ref('stg_erp__stock_lots') }}
 
 ),
 
--- What earlier runs allocated (nothing on a full refresh): the watermark and the stock already reserved.
+recipe_lines as not materialized (
+
+    select * from {{ ref('stg_reference__recipe_lines') }}
+
+),
+
+-- What earlier runs allocated (nothing on a full refresh): the watermark, the orders done, the stock left.
 allocated_before as not materialized (
 
     {% if is_incremental() -%}
@@ -48,7 +56,7 @@ allocated_before as not materialized (
             order_id,
             lot_id,
             released_at,
-            reserved_quantity
+            lot_remaining_quantity
         from {{ this }}
     {%- else -%}
         select
@@ -56,7 +64,7 @@ allocated_before as not materialized (
             cast(null as text) as order_id,
             cast(null as text) as lot_id,
             cast(null as timestamp) as released_at,
-            cast(null as numeric) as reserved_quantity
+            cast(null as numeric) as lot_remaining_quantity
         where false
     {%- endif %}
 
@@ -91,17 +99,56 @@ data_horizons as (
 
 ),
 
--- The last release already allocated per scenario: this run allocates only what was released after it.
+-- The last release already allocated per scenario (one probe of the (scenario_id, released_at) index):
+-- this run allocates only what was released after it.
 watermarks as (
 
     select
-        scenario_id,
-        max(released_at) as watermark_released_at
-    from allocated_before
-    group by scenario_id
+        data_horizons.scenario_id,
+        data_horizons.horizon_at,
+        last_allocated.watermark_released_at
+    from data_horizons
+    left join lateral (
+        select max(allocated_before.released_at) as watermark_released_at
+        from allocated_before
+        where allocated_before.scenario_id = data_horizons.scenario_id
+    ) as last_allocated on true
 
 ),
 
+-- Orders released at or before the watermark that are not here: they arrived late and cannot be reserved
+-- incrementally (they would need stock that later orders already hold). Checked per order, one probe of the
+-- (scenario_id, order_id) index each; the function refuses the run when there is any. An order whose product
+-- has no bill of materials needs nothing and never has rows here.
+late_orders as (
+
+    select
+        production_orders.scenario_id,
+        production_orders.order_id,
+        production_orders.released_at,
+        watermarks.watermark_released_at
+    from production_orders
+    inner join watermarks
+        on
+            production_orders.scenario_id = watermarks.scenario_id
+            and production_orders.released_at <= watermarks.watermark_released_at
+    where
+        not exists (
+            select 1
+            from allocated_before
+            where
+                allocated_before.scenario_id = production_orders.scenario_id
+                and allocated_before.order_id = production_orders.order_id
+        )
+        and production_orders.product_id in (
+            select recipe_lines.product_id
+            from recipe_lines
+        )
+
+),
+
+-- Requirements of the orders released after the watermark, up to the data horizon. The first condition is
+-- implied by the join's but is a constant, so it filters the orders before the bill of materials is exploded.
 pending_requirements as (
 
     select
@@ -113,22 +160,16 @@ pending_requirements as (
         material_requirements.due_date,
         material_requirements.planned_start_at,
         material_requirements.requirement_quantity,
-        material_requirements.unit,
-        watermarks.watermark_released_at
+        material_requirements.unit
     from material_requirements
-    inner join data_horizons
+    inner join watermarks
         on
-            material_requirements.scenario_id = data_horizons.scenario_id
-            and material_requirements.released_at <= data_horizons.horizon_at
-    left join watermarks
-        on material_requirements.scenario_id = watermarks.scenario_id
-    -- not allocated yet; one released at or before the watermark makes the function raise
-    where not exists (
-            select 1
-            from allocated_before
-            where
-                allocated_before.scenario_id = material_requirements.scenario_id
-                and allocated_before.order_id = material_requirements.order_id
+            material_requirements.scenario_id = watermarks.scenario_id
+            and material_requirements.released_at > coalesce(watermarks.watermark_released_at, '-infinity')
+            and material_requirements.released_at <= watermarks.horizon_at
+    where material_requirements.released_at > (
+            select min(coalesce(lowest_watermark.watermark_released_at, '-infinity'))
+            from watermarks as lowest_watermark
         )
 
 ),
@@ -166,24 +207,8 @@ candidate_lots as (
 
 ),
 
-reserved_before as (
-
-    select
-        scenario_id,
-        lot_id,
-        sum(reserved_quantity) as reserved_quantity
-    from allocated_before
-    where (scenario_id, lot_id) in (
-            select
-                candidate_lots.scenario_id,
-                candidate_lots.lot_id
-            from candidate_lots
-        )
-    group by scenario_id, lot_id
-
-),
-
--- Remaining quantity of a lot = its quantity - everything reserved from it by earlier runs.
+-- Remaining quantity of a lot: what its last reservation left (reservations only ever lower it, so that is
+-- the smallest, one probe of the (scenario_id, lot_id, lot_remaining_quantity) index), or all of it.
 lots_on_hand as (
 
     select
@@ -193,12 +218,17 @@ lots_on_hand as (
         candidate_lots.received_at,
         candidate_lots.expiry_date,
         candidate_lots.is_qc_released,
-        candidate_lots.quantity - coalesce(reserved_before.reserved_quantity, 0) as remaining_quantity
+        coalesce(last_reservation.lot_remaining_quantity, candidate_lots.quantity) as remaining_quantity
     from candidate_lots
-    left join reserved_before
-        on
-            candidate_lots.scenario_id = reserved_before.scenario_id
-            and candidate_lots.lot_id = reserved_before.lot_id
+    left join lateral (
+        select allocated_before.lot_remaining_quantity
+        from allocated_before
+        where
+            allocated_before.scenario_id = candidate_lots.scenario_id
+            and allocated_before.lot_id = candidate_lots.lot_id
+        order by allocated_before.lot_remaining_quantity
+        limit 1
+    ) as last_reservation on true
 
 ),
 
@@ -208,6 +238,7 @@ allocations as (
     from {{ reservation_function_schema() }}.allocate_stock_reservations(
             (select coalesce(jsonb_agg(pending_requirements), '[]') from pending_requirements),
             (select coalesce(jsonb_agg(lots_on_hand), '[]') from lots_on_hand),
+            (select coalesce(jsonb_agg(late_orders), '[]') from late_orders),
             '{{ this.identifier }}'
         ) as allocation
 
@@ -234,6 +265,7 @@ final as (
         pending_requirements.requirement_quantity,
         allocations.reserved_quantity,
         allocations.short_quantity,
+        allocations.lot_remaining_quantity,
         pending_requirements.unit
     from allocations
     inner join pending_requirements
