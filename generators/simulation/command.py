@@ -14,10 +14,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from generators import PROJECT_ROOT
-from generators.simulation.clock import date_of_day, day_number
-from generators.simulation.engine import MANIFEST_FILE, BatchSpec, simulate_batch
-from generators.simulation.reference import load_reference
-from generators.simulation.state import PlantState
+
+# The simulator's modules (numpy, pandas, Faker: about a second to import) are imported by the functions that
+# use them, so that the other commands, `queijaria db env` before every dbt call of the Makefile among them,
+# do not pay for them.
 
 DEFAULT_OUT = Path("data/generated")
 ALL = "all"
@@ -25,6 +25,8 @@ ALL = "all"
 
 def latest_batch(scenario_folder: Path) -> Path | None:
     """The batch folder with the latest last_date (folder names are `<first>_<last>` ISO dates)."""
+    from generators.simulation.engine import MANIFEST_FILE
+
     batches = [path for path in scenario_folder.iterdir() if (path / MANIFEST_FILE).is_file()]
     return max(batches, key=lambda path: path.name.split("_")[-1]) if batches else None
 
@@ -126,6 +128,11 @@ def generate(
         raise typer.BadParameter(
             "must divide a day (1440 minutes) evenly, e.g. 1, 2, 5, 10, 15, 30, 60", param_hint="--iot-interval"
         )
+    from generators.simulation.clock import date_of_day, day_number
+    from generators.simulation.engine import BatchSpec, simulate_batch
+    from generators.simulation.reference import load_reference
+    from generators.simulation.state import PlantState
+
     reference = load_reference()
     scenarios = resolve_scenarios(scenario, list(reference.scenarios))
     if not scenarios:
