@@ -68,6 +68,10 @@ def _sql(settings: ConnectionSettings, *statements: str) -> list[tuple]:
     return rows
 
 
+def _insert_events(settings: ConnectionSettings, values: str) -> None:
+    _sql(settings, f"insert into {SCHEMA}.input_events values {values}")
+
+
 def _rows(settings: ConnectionSettings) -> list[tuple]:
     return _sql(settings, f"select event_id, payload, version from {SCHEMA}.events order by event_id")
 
@@ -85,12 +89,12 @@ def test_lean_path_inserts_new_rows_and_replaces_repeated_keys(
     database: ConnectionSettings, project: tuple[DbtRunner, Path]
 ) -> None:
     dbt, target = project
-    _sql(database, f"insert into {SCHEMA}.input_events values (1, 'a', 1), (2, 'b', 1)")
+    _insert_events(database, "(1, 'a', 1), (2, 'b', 1)")
     dbt("run")
     assert not _ran_lean_path(target)  # the first build is dbt's own
     assert _rows(database) == [(1, "a", 1), (2, "b", 1)]
 
-    _sql(database, f"insert into {SCHEMA}.input_events values (2, 'b restated', 2), (3, 'c', 2)")
+    _insert_events(database, "(2, 'b restated', 2), (3, 'c', 2)")
     dbt("run")
     assert _ran_lean_path(target)
     assert _response(target) == "INSERT 0 2"
@@ -104,10 +108,10 @@ def test_schema_drift_fails_with_the_full_refresh_advice(
     database: ConnectionSettings, project: tuple[DbtRunner, Path]
 ) -> None:
     dbt, target = project
-    _sql(database, f"insert into {SCHEMA}.input_events values (1, 'a', 1)")
+    _insert_events(database, "(1, 'a', 1)")
     dbt("run")
     _sql(database, f"alter table {SCHEMA}.events add column note text")
-    _sql(database, f"insert into {SCHEMA}.input_events values (2, 'b', 2)")
+    _insert_events(database, "(2, 'b', 2)")
 
     result = dbt("run", check=False)
     output = result.stdout
@@ -125,10 +129,10 @@ def test_other_configurations_use_dbt_materialization(
     database: ConnectionSettings, project: tuple[DbtRunner, Path]
 ) -> None:
     dbt, target = project
-    _sql(database, f"insert into {SCHEMA}.input_events values (1, 'a', 1)")
+    _insert_events(database, "(1, 'a', 1)")
     ignore = ("--vars", "{on_schema_change: ignore}")
     dbt("run", *ignore)
-    _sql(database, f"insert into {SCHEMA}.input_events values (1, 'a restated', 2), (2, 'b', 2)")
+    _insert_events(database, "(1, 'a restated', 2), (2, 'b', 2)")
     dbt("run", *ignore)
     assert not _ran_lean_path(target)
     assert _rows(database) == [(1, "a restated", 2), (2, "b", 2)]
