@@ -112,11 +112,6 @@ def _columns(dataset: Dataset) -> sql.Composable:
     return sql.SQL(", ").join(sql.Identifier(name) for name in dataset.column_names)
 
 
-def _partition_exists(cursor: pg_cursor, name: str) -> bool:
-    cursor.execute("select to_regclass(%s) is not null", (f"{RAW_SCHEMA}.{name}",))
-    return cursor.fetchone()[0]
-
-
 class _Load:
     def __init__(self, conn: pg_connection, seeds_dir: Path, reporter: Reporter):
         self.conn = conn
@@ -127,7 +122,7 @@ class _Load:
         self.result = LoadResult()
 
     # -- one file ---------------------------------------------------------------------------------------------
-    def _copy_checked(
+    def _copy_keyed(
         self, batch: manifest.Batch, dataset: Dataset, table: sql.Composable, keys: dict[str, frozenset[str]]
     ) -> tuple[int, int, str]:
         entry = batch.files[dataset.name]
@@ -135,11 +130,14 @@ class _Load:
             raise LoadError(entry.path, "file listed in the manifest not found")
         self.reporter.file_start(batch, dataset.name, entry.path.stat().st_size)
         rows, size, sha256 = copy_csv(self.cursor, entry.path, table, dataset.column_names, self.reporter.file_bytes)
+        # The bulk primary-key build and the seed-key check, in one round trip.
+        statements = [sql.SQL("alter table {} add {}").format(table, sql.SQL(primary_key_sql(dataset)))]
         check = unknown_key_sql(dataset, table, keys)
         if check is not None:
-            self.cursor.execute(check)
-            if self.cursor.fetchone() is not None:
-                raise _UnknownKeyError
+            statements.append(check)
+        self.cursor.execute(sql.SQL("; ").join(statements))
+        if check is not None and self.cursor.fetchone() is not None:
+            raise _UnknownKeyError
         if sha256 != entry.sha256:
             raise LoadError(entry.path, f"checksum {sha256} differs from the manifest's {entry.sha256}")
         if rows != entry.rows:
@@ -219,34 +217,30 @@ class _Load:
             keys = dataset_reference_keys(dataset, self.seeds_dir)
 
             def work(dataset: Dataset = dataset, staged: sql.Identifier = staged, keys: dict = keys):
-                self.cursor.execute(sql.SQL("drop table if exists {}").format(staged))
                 self.cursor.execute(load_table_sql(dataset, staged, batch.scenario_id))
-                outcome = self._copy_checked(batch, dataset, staged, keys)
-                self.cursor.execute(sql.SQL("alter table {} add {}").format(staged, sql.SQL(primary_key_sql(dataset))))
-                return outcome
+                return self._copy_keyed(batch, dataset, staged, keys)
 
             outcome = self._guarded(batch, dataset, work, existing=None)
             swaps.append(dataset)
             self._record(batch, dataset, "replace", outcome, started, time.perf_counter() - clock)
-        # The swaps come last: dropping a partition locks its parent table until commit.
+        # The swaps come last (dropping a partition locks its parent table until commit), in one round trip.
+        swap = []
         for dataset in swaps:
-            partition = partition_name(dataset, batch.scenario_id)
-            staged = sql.Identifier(RAW_SCHEMA, f"{partition}__new")
-            if _partition_exists(self.cursor, partition):
-                self.cursor.execute(sql.SQL("drop table {}").format(sql.Identifier(RAW_SCHEMA, partition)))
-            self.cursor.execute(sql.SQL("alter table {} rename to {}").format(staged, sql.Identifier(partition)))
-            self.cursor.execute(
+            name = partition_name(dataset, batch.scenario_id)
+            partition = sql.Identifier(RAW_SCHEMA, name)
+            swap += [
+                sql.SQL("drop table if exists {}").format(partition),
+                sql.SQL("alter table {} rename to {}").format(
+                    sql.Identifier(RAW_SCHEMA, f"{name}__new"), sql.Identifier(name)
+                ),
                 sql.SQL("alter index {} rename to {}").format(
-                    sql.Identifier(RAW_SCHEMA, f"{partition}__new_pkey"), sql.Identifier(f"{partition}_pkey")
-                )
-            )
-            self.cursor.execute(
+                    sql.Identifier(RAW_SCHEMA, f"{name}__new_pkey"), sql.Identifier(f"{name}_pkey")
+                ),
                 sql.SQL("alter table {} attach partition {} for values in ({})").format(
-                    sql.Identifier(RAW_SCHEMA, dataset.name),
-                    sql.Identifier(RAW_SCHEMA, partition),
-                    sql.Literal(batch.scenario_id),
-                )
-            )
+                    sql.Identifier(RAW_SCHEMA, dataset.name), partition, sql.Literal(batch.scenario_id)
+                ),
+            ]
+        self.cursor.execute(sql.SQL("; ").join(swap))
 
     def append(self, batch: manifest.Batch) -> None:
         for dataset in DATASETS:
@@ -257,11 +251,9 @@ class _Load:
             upsert = dataset.name in RESTATED_DATASETS
 
             def work(dataset=dataset, partition=partition, staged=staged, keys=keys, upsert=upsert):
-                self.cursor.execute(sql.SQL("drop table if exists {}").format(staged))
                 self.cursor.execute(load_table_sql(dataset, staged, batch.scenario_id, temporary=True))
-                outcome = self._copy_checked(batch, dataset, staged, keys)
+                outcome = self._copy_keyed(batch, dataset, staged, keys)
                 key = sql.SQL(", ").join(sql.Identifier(k) for k in dataset.primary_key)
-                self.cursor.execute(sql.SQL("alter table {} add {}").format(staged, sql.SQL(primary_key_sql(dataset))))
                 insert = sql.SQL("insert into {} ({}, loaded_at) select {}, loaded_at from {}").format(
                     partition, _columns(dataset), _columns(dataset), staged
                 )
@@ -272,8 +264,7 @@ class _Load:
                         key,
                         sql.SQL(", ").join(sql.SQL("{0} = excluded.{0}").format(sql.Identifier(n)) for n in others),
                     )
-                self.cursor.execute(insert)
-                self.cursor.execute(sql.SQL("drop table {}").format(staged))
+                self.cursor.execute(sql.SQL("{}; drop table {}").format(insert, staged))
                 return outcome
 
             outcome = self._guarded(batch, dataset, work, existing=None if upsert else partition)
