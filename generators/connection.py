@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import os
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from urllib.parse import unquote, urlsplit
 
 import psycopg2
 from psycopg2.extensions import connection as pg_connection
+from psycopg2.extensions import cursor as pg_cursor
 
 EMBEDDED_HOST = "127.0.0.1"
 EMBEDDED_PORT = 54329
@@ -94,28 +97,26 @@ def connect(settings: ConnectionSettings | None = None, dbname: str | None = Non
         raise ConnectionError(f"cannot reach PostgreSQL at {settings.describe()}: {reason} ({hint})") from error
 
 
-def _admin_connection(settings: ConnectionSettings) -> pg_connection:
+@contextmanager
+def maintenance_cursor(settings: ConnectionSettings) -> Iterator[pg_cursor]:
+    """A cursor on the server's `postgres` database in autocommit: create/drop database refuse a transaction."""
     conn = connect(settings, dbname="postgres")
-    conn.autocommit = True  # create/drop database refuse to run inside a transaction
-    return conn
+    conn.autocommit = True
+    try:
+        with conn.cursor() as cursor:
+            yield cursor
+    finally:
+        conn.close()
 
 
 def create_scratch_database(settings: ConnectionSettings, prefix: str) -> ConnectionSettings:
     """A new empty database on the same server, for tests and benchmarks that must not touch the user's data."""
     scratch = replace(settings, dbname=f"{prefix}_{uuid.uuid4().hex[:8]}")
-    conn = _admin_connection(settings)
-    try:
-        with conn.cursor() as cursor:
-            cursor.execute(f'create database "{scratch.dbname}"')
-    finally:
-        conn.close()
+    with maintenance_cursor(settings) as cursor:
+        cursor.execute(f'create database "{scratch.dbname}"')
     return scratch
 
 
 def drop_database(settings: ConnectionSettings) -> None:
-    conn = _admin_connection(settings)
-    try:
-        with conn.cursor() as cursor:
-            cursor.execute(f'drop database if exists "{settings.dbname}" with (force)')
-    finally:
-        conn.close()
+    with maintenance_cursor(settings) as cursor:
+        cursor.execute(f'drop database if exists "{settings.dbname}" with (force)')

