@@ -72,7 +72,7 @@ test: db-up ## every test: lint, pytest (with dbt builds) against fresh database
 	$(BIN)/pytest
 
 bench: db-up ## benchmarks; figures printed and written to BENCH_OUT (default target/bench.json)
-	BENCH_OUT=$(BENCH_OUT) $(BIN)/queijaria bench
+	BENCH_OUT=$(BENCH_OUT) $(BIN)/python -m benchmarks
 
 clean: ## stop the database, remove generated data, dbt artefacts and the virtual environment
 	-@test -x $(BIN)/queijaria && $(BIN)/queijaria db down

@@ -9,7 +9,7 @@ from dataclasses import replace
 import pytest
 from support import BuiltPipeline, DbtRunner, create_database, drop_database, make_dbt_runner
 
-from generators.connection import ConnectionSettings, resolve
+from queijaria.db.connection import ConnectionSettings, resolve
 
 
 @pytest.fixture(scope="session")

@@ -20,9 +20,9 @@ from psycopg2.extensions import connection as pg_connection
 from psycopg2.extras import execute_values
 from reservation_reference import EXACT, Allocation, Lot, Order, RecipeLine
 
-from generators import PROJECT_ROOT
-from generators.datasets import BY_NAME
-from generators.raw_schema import partition_name
+from queijaria import PROJECT_ROOT
+from queijaria.datasets import BY_NAME
+from queijaria.loading.raw_schema import partition_name
 
 T0 = datetime(2025, 3, 1)
 HOURS = 96

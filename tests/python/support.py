@@ -9,9 +9,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from generators import PROJECT_ROOT
-from generators.connection import ConnectionSettings, drop_database
-from generators.connection import create_scratch_database as create_database
+from queijaria import PROJECT_ROOT
+from queijaria.db.connection import ConnectionSettings, drop_database
+from queijaria.db.connection import create_scratch_database as create_database
 
 __all__ = ["BuiltPipeline", "DbtRunner", "create_database", "drop_database", "make_dbt_runner"]
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from generators.connection import EMBEDDED_PORT, ConnectionSettings, connect, resolve
-from generators.embedded_db import EmbeddedDatabaseError, EmbeddedServer
+from queijaria.db.connection import EMBEDDED_PORT, ConnectionSettings, connect, resolve
+from queijaria.db.embedded import EmbeddedDatabaseError, EmbeddedServer
 
 
 def test_defaults_reach_the_embedded_server() -> None:

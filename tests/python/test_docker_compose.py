@@ -7,7 +7,7 @@ import re
 import pytest
 import yaml
 
-from generators import PROJECT_ROOT
+from queijaria import PROJECT_ROOT
 
 COMPOSE = yaml.safe_load((PROJECT_ROOT / "docker-compose.yml").read_text())
 SERVICES = COMPOSE["services"]

@@ -13,9 +13,9 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from generators.datasets import BY_NAME, DATASETS
-from generators.simulation.command import generate
-from generators.simulation.reference import SEEDS_DIR
+from generators.reference import SEEDS_DIR
+from queijaria.datasets import BY_NAME, DATASETS
+from queijaria.generate import generate
 
 SCENARIOS = ("baseline", "milk_shortage", "heatwave", "breakdown", "demand_peak")
 # Long enough for every scenario window of seeds/scenarios.csv (day offsets 30-55) and the December peak.

@@ -13,8 +13,8 @@ from pathlib import Path
 
 from support import DbtRunner, make_dbt_runner
 
-from generators import PROJECT_ROOT
-from generators.connection import ConnectionSettings
+from queijaria import PROJECT_ROOT
+from queijaria.db.connection import ConnectionSettings
 
 SEEDS = {
     "readings": (

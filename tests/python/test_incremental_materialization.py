@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 from support import DbtRunner, make_dbt_runner
 
-from generators import PROJECT_ROOT
-from generators.connection import ConnectionSettings, connect
+from queijaria import PROJECT_ROOT
+from queijaria.db.connection import ConnectionSettings, connect
 
 SCHEMA = "materialization_check"
 LEAN_MARKER = "$check_schema$"

@@ -12,11 +12,11 @@ import pytest
 from support import create_database, drop_database
 from typer.testing import CliRunner
 
-from generators.cli import app
-from generators.connection import ConnectionSettings, connect, resolve
-from generators.datasets import DATASETS
-from generators.loading import LoadError, load
-from generators.loading.sample_batch import write_batch, write_manifest
+from queijaria.cli import app
+from queijaria.datasets import DATASETS
+from queijaria.db.connection import ConnectionSettings, connect, resolve
+from queijaria.loading import LoadError, load
+from queijaria.loading.sample_batch import write_batch, write_manifest
 
 FIRST = "2025-01-01_2025-01-03"
 

@@ -7,9 +7,9 @@ import re
 from psycopg2 import sql
 from support import BuiltPipeline
 
-from generators.connection import connect
-from generators.datasets import DATASETS
-from generators.summary import relation_counts
+from queijaria.datasets import DATASETS
+from queijaria.db.connection import connect
+from queijaria.reporting.summary import relation_counts
 
 SCENARIOS = ("baseline", "milk_shortage", "heatwave", "breakdown", "demand_peak")
 

@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from generators import PROJECT_ROOT
+from queijaria import PROJECT_ROOT
 
 BIN = Path(sys.executable).parent
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from generators import PROJECT_ROOT
-from generators.datasets import DATASETS
+from queijaria import PROJECT_ROOT
+from queijaria.datasets import DATASETS
 
 README = (PROJECT_ROOT / "README.md").read_text()
 

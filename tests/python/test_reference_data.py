@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from support import DbtRunner, create_database, drop_database, make_dbt_runner
 
-from generators import PROJECT_ROOT
-from generators.connection import ConnectionSettings, resolve
+from queijaria import PROJECT_ROOT
+from queijaria.db.connection import ConnectionSettings, resolve
 
 REFERENCE_SELECTION = (
     "--select",

@@ -34,8 +34,8 @@ from reservation_plants import (
 from reservation_reference import Lot, Order, reserve
 from support import BuiltPipeline, DbtRunner, create_database, drop_database, make_dbt_runner
 
-from generators.connection import ConnectionSettings, connect, resolve
-from generators.raw_schema import ensure_raw_tables
+from queijaria.db.connection import ConnectionSettings, connect, resolve
+from queijaria.loading.raw_schema import ensure_raw_tables
 
 pytestmark = pytest.mark.slow
 

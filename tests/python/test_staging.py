@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from generators import PROJECT_ROOT
-from generators.connection import ConnectionSettings, connect
-from generators.datasets import DATASETS
-from generators.loading import load
-from generators.loading.sample_batch import write_batch
+from queijaria import PROJECT_ROOT
+from queijaria.datasets import DATASETS
+from queijaria.db.connection import ConnectionSettings, connect
+from queijaria.loading import load
+from queijaria.loading.sample_batch import write_batch
 
 STAGING = PROJECT_ROOT / "models" / "staging"
 SELECTION = ["-s", "staging.erp", "staging.cmms", "staging.scada", "staging.lims", "path:tests/staging"]

@@ -1,0 +1,93 @@
+"""The capacity calendar: planned shifts per line and day, and the production windows orders are placed in.
+
+A shift's planned CIP (cleaning) sits at its end, so a production window runs from the shift start for
+planned_min - planned_cip_min minutes. Holidays close the plant; Sundays are closed by the shift patterns.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+
+from generators.clock import MINUTES_PER_DAY, date_of_day, day_number
+from generators.reference import Reference
+
+
+@dataclass(frozen=True)
+class CapacityRow:
+    line_id: str
+    day: int
+    shift_id: str
+    planned_min: int
+    planned_downtime_min: int
+
+
+def capacity_rows(reference: Reference, first_day: int, last_day: int) -> list[CapacityRow]:
+    rows = []
+    for day in range(first_day, last_day + 1):
+        calendar_date = date_of_day(day)
+        closed = calendar_date in reference.holidays
+        for line_id in reference.lines:
+            for shift in reference.shift_patterns[(line_id, calendar_date.isoweekday())]:
+                planned = 0 if closed else shift.planned_min
+                downtime = 0 if closed else min(shift.planned_cip_min, planned)
+                rows.append(CapacityRow(line_id, day, shift.shift_id, planned, downtime))
+    return rows
+
+
+class ProductionWindows:
+    """The [start, end) minutes of every production window of one line, sorted, for placing and starting orders."""
+
+    def __init__(self, starts: np.ndarray, ends: np.ndarray) -> None:
+        self.starts = starts
+        self.ends = ends
+
+    def place(self, earliest: int, duration: int) -> tuple[int, int]:
+        """First start >= earliest where the whole duration fits inside one window (capped at the longest window)."""
+        index = int(np.searchsorted(self.ends, earliest, side="right"))
+        while index < len(self.starts):
+            start = max(earliest, int(self.starts[index]))
+            fits = min(duration, int(self.ends[index] - self.starts[index]))
+            if start + fits <= self.ends[index]:
+                return start, start + fits
+            index += 1
+        raise ValueError("no production window left in the planning horizon; extend it")
+
+    def next_open(self, minute: int) -> int:
+        """The minute itself if it is inside a window, else the start of the next window."""
+        index = int(np.searchsorted(self.ends, minute, side="right"))
+        if index >= len(self.starts):
+            raise ValueError("no production window left in the planning horizon; extend it")
+        return max(minute, int(self.starts[index]))
+
+
+def production_windows(reference: Reference, first_day: int, last_day: int) -> dict[str, ProductionWindows]:
+    windows: dict[str, ProductionWindows] = {}
+    for line_id in reference.lines:
+        starts, ends = [], []
+        for day in range(first_day, last_day + 1):
+            calendar_date: dt.date = date_of_day(day)
+            if calendar_date in reference.holidays:
+                continue
+            for shift in reference.shift_patterns[(line_id, calendar_date.isoweekday())]:
+                productive = shift.planned_min - shift.planned_cip_min
+                if productive > 0:
+                    start = day * MINUTES_PER_DAY + shift.start_minute_of_day
+                    starts.append(start)
+                    ends.append(start + productive)
+        windows[line_id] = ProductionWindows(np.array(starts, dtype=np.int64), np.array(ends, dtype=np.int64))
+    return windows
+
+
+def weekly_window_hours(reference: Reference, line_id: str) -> float:
+    """Production-window hours of a line in an ordinary week (no holidays): the base of demand sizing."""
+    minutes = 0
+    for weekday in range(1, 8):
+        for shift in reference.shift_patterns[(line_id, weekday)]:
+            minutes += max(shift.planned_min - shift.planned_cip_min, 0)
+    return minutes / 60.0
+
+
+__all__ = ["CapacityRow", "ProductionWindows", "capacity_rows", "day_number", "production_windows"]

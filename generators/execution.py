@@ -1,0 +1,266 @@
+"""Shop-floor execution: orders start when the line is free and inside a window, take milk/whey and materials FEFO
+from what is really in stock, run at a realistic rate, stop for failures and repairs, and leave whey behind.
+
+Lines are advanced together in time order (a global event loop over order starts) because they share the milk.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from generators import parameters
+from generators.calendar import ProductionWindows
+from generators.clock import MINUTES_PER_DAY
+from generators.maintenance import EquipmentState, MaintenanceEvent, corrective_event, renew
+from generators.orders import Order
+from generators.randomness import stream
+from generators.reference import Equipment, Reference
+from generators.stock import Inventory, Lot
+
+
+@dataclass
+class Consumption:
+    consumption_id: str
+    order_id: str
+    lot_id: str
+    material_id: str
+    consumed_at: int
+    quantity: float
+
+
+@dataclass
+class Run:
+    """One order on its line, for the energy and IoT models."""
+
+    order_id: str
+    line_id: str
+    start: int
+    end: int
+    produced_kg: float
+
+
+@dataclass
+class InputQuality:
+    fat_pct: float | None
+    protein_pct: float | None
+    cbt: float | None
+
+
+@dataclass
+class LineState:
+    line_id: str
+    free_at: int
+    last_product_id: str | None
+    queue: list[Order] = field(default_factory=list)
+    downtimes: list[tuple[int, int]] = field(default_factory=list)
+    preventive: list[MaintenanceEvent] = field(default_factory=list)
+
+
+def _solids_index(fat_pct: float, protein_pct: float) -> float:
+    # Van Slyke: cheese yield is proportional to 0.93·F + C − 0.1 (C = casein ≈ 78 % of protein).
+    return 0.93 * fat_pct + parameters.CASEIN_SHARE_OF_PROTEIN * protein_pct - 0.1
+
+
+REFERENCE_SOLIDS = _solids_index(parameters.REFERENCE_FAT_PCT, parameters.REFERENCE_PROTEIN_PCT)
+
+
+class Executor:
+    def __init__(
+        self,
+        seed: int,
+        reference: Reference,
+        inventory: Inventory,
+        windows: dict[str, ProductionWindows],
+        lines: dict[str, LineState],
+        equipment_states: dict[str, EquipmentState],
+    ) -> None:
+        self.seed = seed
+        self.reference = reference
+        self.inventory = inventory
+        self.windows = windows
+        self.lines = lines
+        self.equipment_states = equipment_states
+        equipment_by_line: dict[str, list[Equipment]] = {}
+        for item in reference.equipment:
+            equipment_by_line.setdefault(item.line_id, []).append(item)
+        self.equipment_by_line = equipment_by_line
+        self.consumptions: list[Consumption] = []
+        self.corrective: list[MaintenanceEvent] = []
+        self.whey_lots: list[Lot] = []
+        self.runs: list[Run] = []
+        self.input_quality: dict[str, InputQuality] = {}
+        self.executed: list[Order] = []
+        self.material_shortfalls: dict[str, float] = {}
+        self._candidates: dict[str, int] = {}
+        self._equipment_by_id = reference.equipment_by_id()
+
+    def _settle(self, line: LineState, minute: int) -> int:
+        """Move a start out of closed time and out of downtime until it is stable."""
+        while True:
+            moved = self.windows[line.line_id].next_open(minute)
+            for start, end in line.downtimes:
+                if start <= moved < end:
+                    moved = end
+            if moved == minute:
+                return minute
+            minute = moved
+
+    def _candidate_start(self, line: LineState) -> int:
+        if line.line_id not in self._candidates:
+            order = line.queue[0]
+            rng = stream(self.seed, "start", order.order_id)
+            delay = min(max(rng.normal(parameters.START_DELAY_MEAN_MIN, parameters.START_DELAY_SD_MIN), -15.0), 90.0)
+            changeover = (
+                parameters.CHANGEOVER_MIN_SAME_PRODUCT
+                if line.last_product_id in (None, order.product_id)
+                else parameters.CHANGEOVER_MIN_OTHER_PRODUCT
+            )
+            earliest = max(order.planned_start + round(delay), line.free_at + changeover)
+            self._candidates[line.line_id] = self._settle(line, earliest)
+        return self._candidates[line.line_id]
+
+    def run_until(self, limit: int) -> None:
+        """Execute, in time order across lines, every queued order that starts before `limit`."""
+        while True:
+            best_line, best_start = None, limit
+            for line_id in self.reference.lines:
+                line = self.lines[line_id]
+                if not line.queue:
+                    continue
+                start = self._candidate_start(line)
+                if start < best_start:
+                    best_line, best_start = line, start
+            if best_line is None:
+                return
+            order = best_line.queue.pop(0)
+            self._candidates.pop(best_line.line_id, None)
+            self._execute(best_line, order, best_start)
+
+    def apply_preventive(self, line: LineState, minute: int) -> None:
+        by_id = self._equipment_by_id
+        while line.preventive and line.preventive[0].started_at <= minute:
+            event = line.preventive.pop(0)
+            renew(self.seed, by_id[event.equipment_id], self.equipment_states[event.equipment_id])
+
+    def _issue(self, order: Order, material_id: str, minute: int, quantity: float) -> list[tuple[Lot, float]]:
+        taken = self.inventory.issue(material_id, minute, quantity)
+        for lot, amount in taken:
+            self.consumptions.append(
+                Consumption(
+                    "",  # numbered once all of the order's issues are known
+                    order.order_id,
+                    lot.lot_id,
+                    material_id,
+                    minute,
+                    amount,
+                )
+            )
+        issued = sum(amount for _, amount in taken)
+        if issued < quantity - 1e-6:
+            self.material_shortfalls[material_id] = self.material_shortfalls.get(material_id, 0.0) + quantity - issued
+        return taken
+
+    def _execute(self, line: LineState, order: Order, start: int) -> None:
+        product = self.reference.products[order.product_id]
+        recipe = self.reference.recipes[order.product_id]
+        rng = stream(self.seed, "execute", order.order_id)
+        scrap_draws = rng.uniform(0.3, 1.7, size=len(recipe))
+        performance = min(max(rng.normal(parameters.PERFORMANCE_MEAN, parameters.PERFORMANCE_SD), 0.7), 1.0)
+        yield_noise = rng.normal(1.0, parameters.YIELD_NOISE_SD)
+        whey_noise = rng.normal(1.0, 0.03)
+        self.apply_preventive(line, start)
+
+        input_index = next(i for i, item in enumerate(recipe) if item.material_id == product.input_material_id)
+        input_line = recipe[input_index]
+        input_scrap = input_line.scrap_factor * scrap_draws[input_index]
+        wanted = order.planned_kg * input_line.quantity_per_kg * (1 + input_scrap)
+        available = self.inventory.available(input_line.material_id, start)
+        if available < parameters.CANCEL_BELOW_INPUT_SHARE * wanted:
+            # Not worth starting a vat: the order is cancelled and the line moves on.
+            order.cancelled_at = start
+            self.executed.append(order)
+            return
+        first_consumption = len(self.consumptions)
+        taken = self._issue(order, input_line.material_id, start, min(wanted, available))
+        used = sum(amount for _, amount in taken)
+        fat = _weighted([(lot.fat_pct, amount) for lot, amount in taken if lot.fat_pct is not None])
+        protein = _weighted([(lot.protein_pct, amount) for lot, amount in taken if lot.protein_pct is not None])
+        cbt = _weighted([(lot.cbt, amount) for lot, amount in taken if lot.cbt is not None])
+        yield_factor = yield_noise
+        if fat is not None and protein is not None:
+            yield_factor *= _solids_index(fat, protein) / REFERENCE_SOLIDS
+        produced = round(used / (input_line.quantity_per_kg * (1 + input_scrap)) * yield_factor, 2)
+
+        for index, item in enumerate(recipe):
+            if index == input_index:
+                continue
+            quantity = produced * item.quantity_per_kg * (1 + item.scrap_factor * scrap_draws[index])
+            self._issue(order, item.material_id, start, quantity)
+        for number, consumption in enumerate(self.consumptions[first_consumption:], start=1):
+            consumption.consumption_id = f"CON-{order.order_id[3:]}-{number:02d}"
+
+        run_minutes = produced / (product.ideal_rate_kg_per_h * performance) * 60
+        end = self._run(line, start, run_minutes)
+        order.actual_start, order.actual_end, order.produced_kg = start, end, produced
+        self.input_quality[order.order_id] = InputQuality(fat, protein, cbt)
+        self.runs.append(Run(order.order_id, line.line_id, start, end, produced))
+        self.executed.append(order)
+        line.free_at, line.last_product_id = end, order.product_id
+        if product.whey_l_per_kg > 0:
+            whey = self.reference.materials["WHEY"]
+            litres = math.floor(produced * product.whey_l_per_kg * whey_noise)
+            lot = Lot(
+                lot_id=f"LOT-WHEY-{order.order_id[3:]}",
+                material_id="WHEY",
+                supplier_name=None,
+                source_order_id=order.order_id,
+                received_at=end,
+                expiry_day=end // MINUTES_PER_DAY + whey.shelf_life_days,
+                quantity=float(litres),
+                unit=whey.unit,
+                qc_status="released",
+                unit_cost_brl=whey.unit_cost_brl,
+                remaining=float(litres),
+            )
+            self.inventory.add(lot)
+            self.whey_lots.append(lot)
+
+    def _run(self, line: LineState, start: int, run_minutes: float) -> int:
+        """Advance through the run: planned downtime pauses it, equipment failures stop it for the repair."""
+        equipment = self.equipment_by_line.get(line.line_id, [])
+        now = float(start)
+        remaining = run_minutes
+        while remaining > 1e-9:
+            next_down = next(((a, b) for a, b in line.downtimes if b > now), None)
+            if next_down is not None and next_down[0] <= now:
+                now = float(next_down[1])
+                continue
+            gap = next_down[0] - now if next_down is not None else math.inf
+            failing = min(equipment, key=lambda item: self.equipment_states[item.equipment_id].hours_to_failure)
+            to_failure = self.equipment_states[failing.equipment_id].hours_to_failure * 60
+            step = min(remaining, gap, to_failure)
+            now += step
+            remaining -= step
+            for item in equipment:
+                self.equipment_states[item.equipment_id].hours_to_failure -= step / 60
+            if step == to_failure and remaining > 1e-9:
+                state = self.equipment_states[failing.equipment_id]
+                event = corrective_event(
+                    self.seed,
+                    failing,
+                    state,
+                    math.ceil(now),
+                    self.reference.failure_modes.get(failing.equipment_type, ()),
+                )
+                self.corrective.append(event)
+                renew(self.seed, failing, state)
+                now = float(event.ended_at)
+        return math.ceil(now)
+
+
+def _weighted(values: list[tuple[float, float]]) -> float | None:
+    total = sum(weight for _, weight in values)
+    if total <= 0:
+        return None
+    return sum(value * weight for value, weight in values) / total

@@ -1,0 +1,70 @@
+"""The `queijaria` command line: one entry point for the database, the simulator, the loader and reports."""
+
+from __future__ import annotations
+
+import typer
+
+from queijaria.db.embedded import EmbeddedDatabaseError, embedded_server
+from queijaria.generate import generate
+from queijaria.loading.command import load
+from queijaria.reporting.shortages import report
+from queijaria.reporting.summary import summary
+
+app = typer.Typer(
+    help="Queijaria PCP: simulate a cheese plant, load it into PostgreSQL and report on it.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+)
+db_app = typer.Typer(help="The embedded PostgreSQL server (ignored when PGHOST or DATABASE_URL is set).")
+app.add_typer(db_app, name="db")
+
+
+def _run_db_action(action: str) -> None:
+    server = embedded_server()
+    if not server.settings.is_embedded:
+        typer.echo(f"using external PostgreSQL at {server.settings.describe()}; the embedded server is not {action}")
+        return
+    try:
+        typer.echo(getattr(server, action)())
+    except EmbeddedDatabaseError as error:
+        typer.secho(f"error: {error}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(1) from error
+
+
+@db_app.command("up")
+def db_up() -> None:
+    """Start the embedded server (initialising its data directory on first use); safe to call twice."""
+    _run_db_action("up")
+
+
+@db_app.command("down")
+def db_down() -> None:
+    """Stop the embedded server; safe to call when it is not running."""
+    _run_db_action("down")
+
+
+@db_app.command("reset")
+def db_reset() -> None:
+    """Stop the embedded server, delete its data directory and start it empty."""
+    _run_db_action("reset")
+
+
+@db_app.command("status")
+def db_status() -> None:
+    """Say whether the embedded server runs, and where."""
+    _run_db_action("status")
+
+
+@db_app.command("env")
+def db_env() -> None:
+    """Print `export` lines for the resolved server (DATABASE_URL included), for `eval "$(queijaria db env)"`."""
+    from queijaria.db.connection import resolve
+
+    for name, value in resolve().as_env().items():
+        typer.echo(f"export {name}='{value}'")
+
+
+app.command("generate")(generate)
+app.command("load")(load)
+app.command("summary")(summary)
+app.command("report")(report)

@@ -1,0 +1,229 @@
+"""`queijaria generate`: simulate the plant for one or more scenarios and write the event CSVs."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import time
+from pathlib import Path
+from typing import Annotated, TypeVar
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from queijaria import PROJECT_ROOT
+
+# The simulator's modules (numpy, pandas, Faker: about a second to import) are imported by the functions that
+# use them, so that the other commands, `queijaria db env` before every dbt call of the Makefile among them,
+# do not pay for them.
+
+DEFAULT_OUT = Path("data/generated")
+ALL = "all"
+
+
+def latest_batch(scenario_folder: Path) -> Path | None:
+    """The batch folder with the latest last_date (folder names are `<first>_<last>` ISO dates)."""
+    from generators.engine import MANIFEST_FILE
+
+    batches = [path for path in scenario_folder.iterdir() if (path / MANIFEST_FILE).is_file()]
+    return max(batches, key=lambda path: path.name.split("_")[-1]) if batches else None
+
+
+def resolve_scenarios(requested: list[str], known: list[str]) -> list[str]:
+    names: list[str] = []
+    for item in requested:
+        for name in item.split(","):
+            name = name.strip()
+            if not name:
+                continue
+            if name == ALL:
+                names.extend(known)
+            elif name in known:
+                names.append(name)
+            else:
+                raise typer.BadParameter(f"unknown scenario {name!r}; choose from {', '.join(known)} or {ALL}")
+    return list(dict.fromkeys(names))
+
+
+T = TypeVar("T")
+
+DEFAULT_SEED = 42
+DEFAULT_SCALE = 1.0
+DEFAULT_IOT_INTERVAL_MIN = 1
+
+
+def _given_or(value: T | None, fallback: T) -> T:
+    return fallback if value is None else value
+
+
+def generate(
+    seed: Annotated[
+        int | None,
+        typer.Option(
+            help=f"Seed of every random draw; the same arguments give the same bytes. [default: {DEFAULT_SEED}, "
+            "or the earlier batch's with --continue]",
+            min=0,
+            show_default=False,
+        ),
+    ] = None,
+    start_date: Annotated[
+        dt.datetime,
+        typer.Option(formats=["%Y-%m-%d"], help="First simulated day (plant local date). Ignored with --continue."),
+    ] = dt.datetime(2025, 11, 1),
+    days: Annotated[int, typer.Option(help="Number of days to simulate in this batch.", min=1, max=3660)] = 60,
+    scale: Annotated[
+        float | None,
+        typer.Option(
+            help="Row-volume multiplier: more farms, smaller and more numerous orders (with their consumptions, "
+            "samples and whey lots) and more frequent purchases. The plant's capacity comes from the seeds and "
+            f"does not change; IoT volume is set by --days and --iot-interval. [default: {DEFAULT_SCALE}, or the "
+            "earlier batch's with --continue]",
+            min=0.25,
+            max=50.0,
+            show_default=False,
+        ),
+    ] = None,
+    scenario: Annotated[
+        list[str],
+        typer.Option(
+            help="Scenario to simulate: a scenario_id of seeds/scenarios.csv, 'all', or several (repeat the option or "
+            "separate with commas). Scenarios share their random draws wherever they do not differ.",
+        ),
+    ] = [ALL],  # noqa: B006 - typer needs a literal default
+    iot_interval: Annotated[
+        int | None,
+        typer.Option(
+            help="Minutes between two IoT readings of a sensor (1 = one reading per minute). "
+            f"[default: {DEFAULT_IOT_INTERVAL_MIN}, or the earlier batch's with --continue]",
+            min=1,
+            max=60,
+            show_default=False,
+        ),
+    ] = None,
+    out: Annotated[
+        Path,
+        typer.Option(
+            help="Output root; relative paths are taken from the project root. Batches go to "
+            "<out>/<scenario_id>/<first_date>_<last_date>/."
+        ),
+    ] = DEFAULT_OUT,
+    continue_: Annotated[
+        bool,
+        typer.Option(
+            "--continue",
+            help="Continue each selected scenario from its latest batch under --out: the next --days start the day "
+            "after it ends, with its stock, open orders and equipment state (read from that batch's state.json). "
+            "--seed, --scale and --iot-interval default to the earlier batch's and, when given, must match it.",
+        ),
+    ] = False,
+    quiet: Annotated[bool, typer.Option(help="No progress bars and no closing table.")] = False,
+) -> None:
+    """Simulate the cheese plant and write one CSV per event dataset, a manifest.json and a state.json per batch.
+
+    A fresh run (without --continue) replaces everything previously generated for the selected scenarios.
+    """
+    if iot_interval is not None and 1440 % iot_interval != 0:
+        raise typer.BadParameter(
+            "must divide a day (1440 minutes) evenly, e.g. 1, 2, 5, 10, 15, 30, 60", param_hint="--iot-interval"
+        )
+    from generators.clock import date_of_day, day_number
+    from generators.engine import BatchSpec, simulate_batch
+    from generators.reference import load_reference
+    from generators.state import PlantState
+
+    reference = load_reference()
+    scenarios = resolve_scenarios(scenario, list(reference.scenarios))
+    if not scenarios:
+        raise typer.BadParameter("no scenario selected", param_hint="--scenario")
+    root = out if out.is_absolute() else PROJECT_ROOT / out
+    if continue_ and scenario == [ALL]:
+        # "all" of a continuation means every scenario generated so far.
+        scenarios = [scenario_id for scenario_id in scenarios if (root / scenario_id).is_dir()] or scenarios
+    console = Console(stderr=True, quiet=quiet)
+
+    plans: list[tuple[BatchSpec, PlantState | None]] = []
+    for scenario_id in scenarios:
+        previous: PlantState | None = None
+        first_day = day_number(start_date.date())
+        if continue_:
+            folder = root / scenario_id
+            batch = latest_batch(folder) if folder.is_dir() else None
+            if batch is None:
+                raise typer.BadParameter(
+                    f"nothing to continue for {scenario_id!r} under {root}", param_hint="--continue"
+                )
+            previous = PlantState.load(batch)
+            mismatched = [
+                name
+                for name, ours, theirs in (
+                    ("--seed", seed, previous.seed),
+                    ("--scale", scale, previous.scale),
+                    ("--iot-interval", iot_interval, previous.iot_interval_min),
+                )
+                if ours is not None and ours != theirs
+            ]
+            if mismatched:
+                raise typer.BadParameter(
+                    f"{', '.join(mismatched)} differ from batch {batch.name} of {scenario_id!r}",
+                    param_hint="--continue",
+                )
+            first_day = previous.last_day + 1
+        spec = BatchSpec(
+            scenario_id,
+            _given_or(seed, previous.seed if previous else DEFAULT_SEED),
+            first_day,
+            days,
+            _given_or(scale, previous.scale if previous else DEFAULT_SCALE),
+            _given_or(iot_interval, previous.iot_interval_min if previous else DEFAULT_IOT_INTERVAL_MIN),
+            root,
+        )
+        plans.append((spec, previous))
+
+    summary: dict[str, list[int]] = {}
+    started = time.perf_counter()
+    with Progress(
+        TextColumn("{task.description:<42}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        disable=quiet,
+    ) as progress:
+        for spec, previous in plans:
+            if previous is None:
+                # A fresh run replaces the scenario's earlier batches: they would not continue into this one.
+                shutil.rmtree(root / spec.scenario_id, ignore_errors=True)
+            tasks: dict[str, int] = {}
+
+            def hook(
+                label: str, done: int, total: int, scenario_id: str = spec.scenario_id, tasks: dict[str, int] = tasks
+            ) -> None:
+                key = f"{scenario_id} · {label}"
+                if key not in tasks:
+                    tasks[key] = progress.add_task(key, total=total)
+                progress.advance(tasks[key], done)
+
+            manifest = simulate_batch(reference, spec, previous, hook)
+            for name, entry in manifest["datasets"].items():  # type: ignore[union-attr]
+                totals = summary.setdefault(name, [0, 0])
+                totals[0] += entry["rows"]
+                totals[1] += entry["bytes"]
+    elapsed = time.perf_counter() - started
+
+    first_date = date_of_day(plans[0][0].first_day)
+    table = Table(title=f"Generated {', '.join(scenarios)} · {days} days from {first_date} in {elapsed:.1f} s")
+    table.add_column("dataset")
+    table.add_column("rows", justify="right")
+    table.add_column("MB", justify="right")
+    for name, (rows, size) in summary.items():
+        table.add_row(name, f"{rows:,}", f"{size / 1e6:,.1f}")
+    table.add_row(
+        "total",
+        f"{sum(v[0] for v in summary.values()):,}",
+        f"{sum(v[1] for v in summary.values()) / 1e6:,.1f}",
+        style="bold",
+    )
+    console.print(table)
+    console.print(f"written under {root}")
