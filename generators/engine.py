@@ -20,7 +20,7 @@ from generators.quality import ROOM_TYPES, QualityLab
 from generators.randomness import stream
 from generators.reference import Reference
 from generators.scenarios import ScenarioEffects
-from generators.state import PlantState
+from generators.state import STATE_FILE, PlantState
 from generators.stock import (
     Inventory,
     Lot,
@@ -37,6 +37,14 @@ from queijaria.datasets import BY_NAME, DATASETS
 # (label, amount done, total) — the command turns these into progress bars.
 ProgressHook = Callable[[str, int, int], None]
 MANIFEST_FILE = "manifest.json"
+
+
+def dataset_file(dataset: str) -> str:
+    return f"{dataset}.csv"
+
+
+# Every file a batch folder gets.
+BATCH_FILES = (*(dataset_file(dataset.name) for dataset in DATASETS), STATE_FILE, MANIFEST_FILE)
 PLANNING_LOOKAHEAD_DAYS = 240
 
 
@@ -57,6 +65,10 @@ class BatchSpec:
     @property
     def batch_name(self) -> str:
         return f"{date_of_day(self.first_day).isoformat()}_{date_of_day(self.last_day).isoformat()}"
+
+    @property
+    def folder(self) -> Path:
+        return self.out_root / self.scenario_id / self.batch_name
 
 
 class HashingWriter:
@@ -193,7 +205,10 @@ def simulate_batch(
     spec: BatchSpec,
     previous: PlantState | None,
     progress: ProgressHook | None = None,
+    folder: Path | None = None,
 ) -> dict[str, object]:
+    """Simulate the batch and write it to `folder` (by default the spec's batch folder under its out_root)."""
+
     def report(label: str, done: int, total: int) -> None:
         if progress is not None:
             progress(label, done, total)
@@ -283,7 +298,7 @@ def simulate_batch(
         # Preventive work done after the line's last start still renewed its equipment; the next batch must know.
         executor.apply_preventive(line, horizon)
 
-    folder = spec.out_root / scenario_id / spec.batch_name
+    folder = spec.folder if folder is None else folder
     folder.mkdir(parents=True, exist_ok=True)
     outputs: dict[str, dict[str, object]] = {}
     weather = daily_weather(seed, effects, spec.first_day, spec.last_day)
@@ -297,7 +312,7 @@ def simulate_batch(
         and event.ended_at > first_minute
     ]
     iot_total = spec.days * MINUTES_PER_DAY // spec.iot_interval_min * len(reference.sensors)
-    with (folder / "iot_readings.csv").open("wb") as raw:
+    with (folder / dataset_file("iot_readings")).open("wb") as raw:
         writer = HashingWriter(raw)
         writer.write(csvout.header("iot_readings"))
         iot_rows, excursions = iot.simulate_and_write(
@@ -312,10 +327,10 @@ def simulate_batch(
             room_repairs,
             lambda rows: report("iot_readings (rows)", rows, iot_total),
         )
-    outputs["iot_readings"] = _output("iot_readings.csv", iot_rows, writer)
+    outputs["iot_readings"] = _output(dataset_file("iot_readings"), iot_rows, writer)
 
     runs: list[Run] = state.carried_runs + executor.runs
-    with (folder / "energy_readings.csv").open("wb") as raw:
+    with (folder / dataset_file("energy_readings")).open("wb") as raw:
         writer = HashingWriter(raw)
         writer.write(csvout.header("energy_readings"))
         energy_rows = energy.simulate_and_write(
@@ -328,7 +343,7 @@ def simulate_batch(
             runs,
             weather,
         )
-    outputs["energy_readings"] = _output("energy_readings.csv", energy_rows, writer)
+    outputs["energy_readings"] = _output(dataset_file("energy_readings"), energy_rows, writer)
     report("energy_readings", 1, 1)
 
     lab = QualityLab(seed, reference)
@@ -390,7 +405,7 @@ def simulate_batch(
     for dataset in DATASETS:
         if dataset.name in outputs:
             continue
-        file_name = f"{dataset.name}.csv"
+        file_name = dataset_file(dataset.name)
         with (folder / file_name).open("wb") as raw:
             writer = HashingWriter(raw)
             writer.write(csvout.header(dataset.name))

@@ -3,24 +3,31 @@
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 import time
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
-from queijaria import PROJECT_ROOT
+from queijaria.loading.loader import DEFAULT_OUT
+
+if TYPE_CHECKING:
+    from generators.engine import BatchSpec
+    from queijaria.batch_folders import StagedBatch
 
 # The simulator's modules (numpy, pandas, Faker: about a second to import) are imported by the functions that
 # use them, so that the other commands, `queijaria db env` before every dbt call of the Makefile among them,
 # do not pay for them.
 
-DEFAULT_OUT = Path("data/generated")
 ALL = "all"
+# The calendar a batch must lie in. The simulation keys its random streams by days since 1970 (never negative) and
+# plans 240 days past a batch; these bounds keep every date far from those limits and from PostgreSQL's.
+FIRST_SUPPORTED_DATE = dt.date(1990, 1, 1)
+LAST_SUPPORTED_DATE = dt.date(2200, 12, 31)
 
 
 def latest_batch(scenario_folder: Path) -> Path | None:
@@ -56,6 +63,51 @@ DEFAULT_IOT_INTERVAL_MIN = 1
 
 def _given_or(value: T | None, fallback: T) -> T:
     return fallback if value is None else value
+
+
+_errors = Console(stderr=True, highlight=False)  # never quiet: errors and warnings always show
+
+
+def _print(label: str, style: str, message: str) -> None:
+    # Paths and names are the user's: printed as plain text, never read as rich markup or emoji codes.
+    _errors.print(Text.assemble((label, style), message), soft_wrap=True)
+
+
+def _fail(message: str) -> NoReturn:
+    _print("error: ", "bold red", message)
+    raise typer.Exit(1)
+
+
+def _output_root(out: str) -> Path:
+    if not out.strip():
+        _fail(f"--out is empty; give the folder to write the batches under (by default {DEFAULT_OUT})")
+    # Relative to the current folder, as `queijaria load --out` reads it.
+    return Path(out).absolute()
+
+
+def _check_dates(spec: BatchSpec, continuing: bool) -> None:
+    from generators.clock import date_of_day, day_number
+
+    first, last = day_number(FIRST_SUPPORTED_DATE), day_number(LAST_SUPPORTED_DATE)
+    if first <= spec.first_day and spec.last_day <= last:
+        return
+    supported = f"a batch must lie between {FIRST_SUPPORTED_DATE} and {LAST_SUPPORTED_DATE}"
+    if continuing:
+        _fail(
+            f"--continue: the next {spec.days} days of {spec.scenario_id} would end after {LAST_SUPPORTED_DATE}; "
+            + supported
+        )
+    _fail(
+        f"--start-date {date_of_day(spec.first_day)} is out of range: {supported}, so with --days {spec.days} "
+        f"the start date must be from {FIRST_SUPPORTED_DATE} to {date_of_day(last - spec.days + 1)}"
+    )
+
+
+def _discard(staged: list[StagedBatch]) -> None:
+    from queijaria import batch_folders
+
+    for batch in staged:
+        batch_folders.discard(batch)
 
 
 def generate(
@@ -103,12 +155,13 @@ def generate(
         ),
     ] = None,
     out: Annotated[
-        Path,
+        str,
         typer.Option(
-            help="Output root; relative paths are taken from the project root. Batches go to "
-            "<out>/<scenario_id>/<first_date>_<last_date>/."
+            metavar="PATH",
+            help="Output root, where `queijaria load` reads by default; relative paths are taken from the current "
+            "folder. Batches go to <out>/<scenario_id>/<first_date>_<last_date>/.",
         ),
-    ] = DEFAULT_OUT,
+    ] = str(DEFAULT_OUT),
     continue_: Annotated[
         bool,
         typer.Option(
@@ -122,22 +175,25 @@ def generate(
 ) -> None:
     """Simulate the cheese plant and write one CSV per event dataset, a manifest.json and a state.json per batch.
 
-    A fresh run (without --continue) replaces everything previously generated for the selected scenarios.
+    A fresh run (without --continue) replaces the batches previously generated for the selected scenarios once the
+    new ones are complete, and leaves anything else in their folders in place. A run that fails or is interrupted
+    changes nothing.
     """
     if iot_interval is not None and 1440 % iot_interval != 0:
         raise typer.BadParameter(
             "must divide a day (1440 minutes) evenly, e.g. 1, 2, 5, 10, 15, 30, 60", param_hint="--iot-interval"
         )
+    root = _output_root(out)
     from generators.clock import date_of_day, day_number
     from generators.engine import BatchSpec, simulate_batch
     from generators.reference import load_reference
     from generators.state import PlantState
+    from queijaria import batch_folders
 
     reference = load_reference()
     scenarios = resolve_scenarios(scenario, list(reference.scenarios))
     if not scenarios:
         raise typer.BadParameter("no scenario selected", param_hint="--scenario")
-    root = out if out.is_absolute() else PROJECT_ROOT / out
     if continue_ and scenario == [ALL]:
         # "all" of a continuation means every scenario generated so far.
         scenarios = [scenario_id for scenario_id in scenarios if (root / scenario_id).is_dir()] or scenarios
@@ -154,7 +210,10 @@ def generate(
                 raise typer.BadParameter(
                     f"nothing to continue for {scenario_id!r} under {root}", param_hint="--continue"
                 )
-            previous = PlantState.load(batch)
+            try:
+                previous = PlantState.load(batch)
+            except (OSError, ValueError, KeyError, TypeError) as error:
+                _fail(f"cannot continue from {batch}: its state.json is unreadable ({error})")
             mismatched = [
                 name
                 for name, ours, theirs in (
@@ -179,41 +238,70 @@ def generate(
             _given_or(iot_interval, previous.iot_interval_min if previous else DEFAULT_IOT_INTERVAL_MIN),
             root,
         )
+        _check_dates(spec, continue_)
         plans.append((spec, previous))
 
     summary: dict[str, list[int]] = {}
     started = time.perf_counter()
-    with Progress(
-        TextColumn("{task.description:<42}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-        disable=quiet,
-    ) as progress:
+    staged: list[StagedBatch] = []
+    try:
         for spec, previous in plans:
-            if previous is None:
-                # A fresh run replaces the scenario's earlier batches: they would not continue into this one.
-                shutil.rmtree(root / spec.scenario_id, ignore_errors=True)
-            tasks: dict[str, int] = {}
+            # A fresh run replaces the scenario's earlier batches (they would not continue into it), once it is done.
+            replaces = batch_folders.batch_folders(root / spec.scenario_id) if previous is None else []
+            staged.append(batch_folders.stage(spec.folder, replaces))
+        with Progress(
+            TextColumn("{task.description:<42}", markup=False),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            disable=quiet,
+        ) as progress:
+            for (spec, previous), batch in zip(plans, staged, strict=True):
+                tasks: dict[str, int] = {}
 
-            def hook(
-                label: str, done: int, total: int, scenario_id: str = spec.scenario_id, tasks: dict[str, int] = tasks
-            ) -> None:
-                key = f"{scenario_id} · {label}"
-                if key not in tasks:
-                    tasks[key] = progress.add_task(key, total=total)
-                progress.advance(tasks[key], done)
+                def hook(
+                    label: str,
+                    done: int,
+                    total: int,
+                    scenario_id: str = spec.scenario_id,
+                    tasks: dict[str, int] = tasks,
+                ) -> None:
+                    key = f"{scenario_id} · {label}"
+                    if key not in tasks:
+                        tasks[key] = progress.add_task(key, total=total)
+                    progress.advance(tasks[key], done)
 
-            manifest = simulate_batch(reference, spec, previous, hook)
-            for name, entry in manifest["datasets"].items():  # type: ignore[union-attr]
-                totals = summary.setdefault(name, [0, 0])
-                totals[0] += entry["rows"]
-                totals[1] += entry["bytes"]
+                manifest = simulate_batch(reference, spec, previous, hook, batch.folder)
+                for name, entry in manifest["datasets"].items():  # type: ignore[union-attr]
+                    totals = summary.setdefault(name, [0, 0])
+                    totals[0] += entry["rows"]
+                    totals[1] += entry["bytes"]
+        warnings = batch_folders.commit(staged)
+    except batch_folders.OutputError as error:
+        _discard(staged)
+        _fail(str(error))
+    except OSError as error:
+        _discard(staged)
+        where = f" {error.filename}" if error.filename else ""
+        _fail(f"could not write{where}: {error.strerror or error}; the earlier batches under {root} are unchanged")
+    except KeyboardInterrupt:
+        _discard(staged)
+        committed = [str(batch.destination) for batch in staged if batch.committed]
+        if committed:
+            _print("interrupted ", "bold red", f"after writing {', '.join(committed)}")
+        else:
+            _print("interrupted: ", "bold red", f"the earlier batches under {root} are unchanged")
+        raise typer.Exit(130) from None
+    except BaseException:
+        _discard(staged)
+        raise
     elapsed = time.perf_counter() - started
+    for warning in warnings:
+        _print("warning: ", "yellow", warning)
 
     first_date = date_of_day(plans[0][0].first_day)
-    table = Table(title=f"Generated {', '.join(scenarios)} · {days} days from {first_date} in {elapsed:.1f} s")
+    table = Table(title=Text(f"Generated {', '.join(scenarios)} · {days} days from {first_date} in {elapsed:.1f} s"))
     table.add_column("dataset")
     table.add_column("rows", justify="right")
     table.add_column("MB", justify="right")
@@ -226,4 +314,4 @@ def generate(
         style="bold",
     )
     console.print(table)
-    console.print(f"written under {root}")
+    console.print(Text(f"written under {root}"))
