@@ -314,4 +314,4 @@ def generate(
         style="bold",
     )
     console.print(table)
-    console.print(Text(f"written under {root}"))
+    console.print(Text(f"written under {root}"), soft_wrap=True)
