@@ -122,7 +122,11 @@ def generate(
     ] = None,
     start_date: Annotated[
         dt.datetime,
-        typer.Option(formats=["%Y-%m-%d"], help="First simulated day (plant local date). Ignored with --continue."),
+        typer.Option(
+            formats=["%Y-%m-%d"],
+            help=f"First simulated day (plant local date); a batch lies between {FIRST_SUPPORTED_DATE} and "
+            f"{LAST_SUPPORTED_DATE}. Ignored with --continue.",
+        ),
     ] = dt.datetime(2025, 11, 1),
     days: Annotated[int, typer.Option(help="Number of days to simulate in this batch.", min=1, max=3660)] = 60,
     scale: Annotated[
