@@ -1,6 +1,16 @@
+{{
+    config(
+        indexes=[
+            {'columns': ['scenario_id', 'line_id', 'planned_start_at']},
+        ],
+    )
+}}
+
 {#-
     The shortage report ("faltas de reserva"): one row per scenario, order and material that the stock on hand at
-    the order's release could not fully cover, with what was required, reserved and is short.
+    the order's release could not fully cover, with what was required, reserved and is short. Requirements come
+    through the reservation model only (it carries each requirement with its allocation); the order's product,
+    line and planned kilos come from the order itself.
 -#}
 
 with
@@ -11,9 +21,9 @@ allocations as (
 
 ),
 
-material_requirements as (
+production_orders as (
 
-    select * from {{ ref('int_material_requirements_exploded') }}
+    select * from {{ ref('stg_erp__production_orders') }}
 
 ),
 
@@ -35,10 +45,25 @@ requirement_totals as (
         scenario_id,
         order_id,
         material_id,
+        released_at,
+        planned_start_at,
+        due_date,
+        priority,
+        requirement_quantity,
+        unit,
         sum(reserved_quantity) as reserved_quantity,
         sum(short_quantity) as short_quantity
     from allocations
-    group by scenario_id, order_id, material_id
+    group by
+        scenario_id,
+        order_id,
+        material_id,
+        released_at,
+        planned_start_at,
+        due_date,
+        priority,
+        requirement_quantity,
+        unit
 
 ),
 
@@ -56,30 +81,28 @@ final as (
             as material_shortage_key,
         shortages.scenario_id,
         shortages.order_id,
-        material_requirements.product_id,
+        production_orders.product_id,
         products.product_name,
-        material_requirements.line_id,
+        production_orders.line_id,
         shortages.material_id,
         raw_materials.material_name,
-        material_requirements.released_at,
-        material_requirements.planned_start_at,
-        material_requirements.due_date,
-        material_requirements.priority,
-        material_requirements.planned_kg,
-        material_requirements.requirement_quantity as required_quantity,
+        shortages.released_at,
+        shortages.planned_start_at,
+        shortages.due_date,
+        shortages.priority,
+        production_orders.planned_kg,
+        shortages.requirement_quantity as required_quantity,
         shortages.reserved_quantity,
         shortages.short_quantity,
-        material_requirements.unit,
-        cast(material_requirements.planned_start_at as date)
-        - cast(material_requirements.released_at as date) as days_until_start
+        shortages.unit,
+        cast(shortages.planned_start_at as date) - cast(shortages.released_at as date) as days_until_start
     from shortages
-    inner join material_requirements
+    inner join production_orders
         on
-            shortages.scenario_id = material_requirements.scenario_id
-            and shortages.order_id = material_requirements.order_id
-            and shortages.material_id = material_requirements.material_id
+            shortages.scenario_id = production_orders.scenario_id
+            and shortages.order_id = production_orders.order_id
     inner join products
-        on material_requirements.product_id = products.product_id
+        on production_orders.product_id = products.product_id
     inner join raw_materials
         on shortages.material_id = raw_materials.material_id
 
