@@ -12,7 +12,7 @@
     the day it starts, as in the capacity calendar.
 -#}
 
-{#- Minutes covered by each multirange expression (the sum of its ranges' lengths, trailing zeros trimmed), one column each. -#}
+{#- Minutes covered by each multirange expression (the sum of its ranges' lengths), one column each. -#}
 {%- set measured_windows = {
     'preventive_downtime_min': 'productive_windows * preventive_windows',
     'pbt_min': 'pbt_windows',
@@ -128,13 +128,13 @@ windowed as (
 measured as (
 
     select
-        windowed.*,
-        {%- for column, windows in measured_windows.items() %}
-        (
-            select trim_scale(coalesce(sum(extract(epoch from upper(window_part) - lower(window_part))), 0) / 60)
-            from unnest({{ windows }}) as window_part
-        ) as {{ column }}{{ ',' if not loop.last }}
-        {%- endfor %}
+        {% for column, windows in measured_windows.items() %}
+            (
+                select trim_scale(coalesce(sum(extract(epoch from upper(window_part) - lower(window_part))), 0) / 60)
+                from unnest({{ windows }}) as window_part
+            ) as {{ column }},
+        {% endfor %}
+        windowed.*
     from windowed
 
 ),

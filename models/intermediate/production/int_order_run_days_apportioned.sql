@@ -105,14 +105,14 @@ measured as (
         line_id,
         product_id,
         production_date,
+        {% for column, windows in measured_windows.items() %}
+            (
+                select trim_scale(coalesce(sum(extract(epoch from upper(window_part) - lower(window_part))), 0) / 60)
+                from unnest({{ windows }}) as window_part
+            ) as {{ column }},
+        {% endfor %}
         produced_kg,
-        good_kg,
-        {%- for column, windows in measured_windows.items() %}
-        (
-            select trim_scale(coalesce(sum(extract(epoch from upper(window_part) - lower(window_part))), 0) / 60)
-            from unnest({{ windows }}) as window_part
-        ) as {{ column }}{{ ',' if not loop.last }}
-        {%- endfor %}
+        good_kg
     from run_day_windows
     -- an order ending exactly at 06:00 has an empty run on the next production day
     where not isempty(run_in_day)
@@ -152,7 +152,9 @@ final as (
         trim_scale(shared.good_kg * shared.run_share) as good_kg,
         trim_scale(60 / products.ideal_rate_kg_per_h) as planned_run_min_per_kg,
         trim_scale(shared.apt_min * products.ideal_rate_kg_per_h / 60) as ideal_kg,
-        trim_scale(shared.produced_kg * shared.run_share * 60 / products.ideal_rate_kg_per_h) as produced_at_ideal_rate_min
+        trim_scale(
+            shared.produced_kg * shared.run_share * 60 / products.ideal_rate_kg_per_h
+        ) as produced_at_ideal_rate_min
     from shared
     inner join products
         on shared.product_id = products.product_id
