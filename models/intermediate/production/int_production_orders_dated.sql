@@ -1,8 +1,8 @@
 {#-
     Production orders placed on production days: the day each was planned to start, started and completed, and
-    the last production day the scenario's data covers (what is "due" and "late" is judged against it). A
-    production day starts with the first shift (06:00) and runs 24 h, like the capacity calendar: an order that
-    ends at 02:00 belongs to the previous day's night shift (T3).
+    the last production day the scenario's data covers, against which each order's delivery is judged (due, on
+    time, in full, late). A production day starts with the first shift (06:00) and runs 24 h, like the capacity
+    calendar: an order that ends at 02:00 belongs to the previous day's night shift (T3).
 -#}
 
 with
@@ -43,7 +43,7 @@ data_horizons as (
 
 ),
 
-final as (
+dated as (
 
     select
         production_orders.order_key,
@@ -77,6 +77,32 @@ final as (
     cross join production_day_start
     left join data_horizons
         on production_orders.scenario_id = data_horizons.scenario_id
+
+),
+
+-- Delivery (DOMAIN.md §4): due when the due date lies within the data; on time when completed by the end of the
+-- due date; in full when good kg reach the tolerance (dbt var otif_in_full_tolerance) of the planned kg.
+delivery as (
+
+    select
+        *,
+        status = 'completed' as is_completed,
+        status = 'cancelled' as is_cancelled,
+        coalesce(due_date <= data_last_date, false) as is_due,
+        coalesce(cast(actual_end_at as date) <= due_date, false) as is_on_time,
+        coalesce(good_kg >= {{ var('otif_in_full_tolerance') }} * planned_kg, false) as is_in_full,
+        cast(actual_end_at as date) - due_date as days_late
+    from dated
+
+),
+
+final as (
+
+    select
+        *,
+        is_due and not is_cancelled and not is_on_time as is_late,
+        is_due and is_on_time and is_in_full as is_on_time_in_full
+    from delivery
 
 )
 

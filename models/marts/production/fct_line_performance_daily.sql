@@ -9,8 +9,9 @@
 
 {#-
     Line performance per production day: the ISO 22400-2 time model (POT, planned downtime, PBT, corrective
-    downtime, APT), kilos, OEE and its factors, capacity utilization and schedule attainment. Every ratio keeps
-    its numerator and denominator, so a week or a month is the ratio of the summed columns.
+    downtime, APT), kilos, OEE and its factors, capacity utilization, schedule attainment and the delivery of the
+    orders due that day (OTIF). Every ratio keeps its numerator and denominator, so a week or a month is the
+    ratio of the summed columns.
 -#}
 
 with
@@ -67,6 +68,22 @@ schedule_per_day as (
 
 ),
 
+-- Delivery counts each due order on its due date.
+deliveries_per_day as (
+
+    select
+        scenario_id,
+        line_id,
+        due_date as production_date,
+        count(*) as due_order_count,
+        count(*) filter (where is_on_time_in_full) as on_time_in_full_order_count,
+        count(*) filter (where is_late) as late_order_count
+    from production_orders
+    where is_due
+    group by scenario_id, line_id, due_date
+
+),
+
 joined as (
 
     select
@@ -89,7 +106,10 @@ joined as (
         coalesce(runs_per_day.produced_at_ideal_rate_min, 0) as produced_at_ideal_rate_min,
         coalesce(schedule_per_day.planned_order_count, 0) as planned_order_count,
         coalesce(schedule_per_day.planned_kg, 0) as planned_kg,
-        coalesce(schedule_per_day.attained_kg, 0) as attained_kg
+        coalesce(schedule_per_day.attained_kg, 0) as attained_kg,
+        coalesce(deliveries_per_day.due_order_count, 0) as due_order_count,
+        coalesce(deliveries_per_day.on_time_in_full_order_count, 0) as on_time_in_full_order_count,
+        coalesce(deliveries_per_day.late_order_count, 0) as late_order_count
     from line_days
     left join runs_per_day
         on
@@ -101,6 +121,11 @@ joined as (
             line_days.scenario_id = schedule_per_day.scenario_id
             and line_days.line_id = schedule_per_day.line_id
             and line_days.production_date = schedule_per_day.production_date
+    left join deliveries_per_day
+        on
+            line_days.scenario_id = deliveries_per_day.scenario_id
+            and line_days.line_id = deliveries_per_day.line_id
+            and line_days.production_date = deliveries_per_day.production_date
 
 ),
 
@@ -112,7 +137,8 @@ ratios as (
         trim_scale({{ safe_divide('produced_at_ideal_rate_min', 'apt_min') }}) as effectiveness,
         trim_scale({{ safe_divide('good_kg', 'produced_kg') }}) as quality_ratio,
         trim_scale({{ safe_divide('loaded_min', 'pot_min') }}) as capacity_utilization,
-        trim_scale({{ safe_divide('attained_kg', 'planned_kg') }}) as schedule_attainment
+        trim_scale({{ safe_divide('attained_kg', 'planned_kg') }}) as schedule_attainment,
+        trim_scale({{ safe_divide('on_time_in_full_order_count', 'cast(due_order_count as numeric)') }}) as otif
     from joined
 
 ),
@@ -142,6 +168,9 @@ final as (
         planned_order_count,
         planned_kg,
         attained_kg,
+        due_order_count,
+        on_time_in_full_order_count,
+        late_order_count,
         availability,
         effectiveness,
         quality_ratio,
@@ -152,7 +181,8 @@ final as (
             else trim_scale(availability * effectiveness * quality_ratio)
         end as oee,
         capacity_utilization,
-        schedule_attainment
+        schedule_attainment,
+        otif
     from ratios
 
 )
