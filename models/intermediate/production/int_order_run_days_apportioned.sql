@@ -97,7 +97,7 @@ run_day_windows as (
 
 ),
 
-measured as (
+measured as materialized (
 
     select
         scenario_id,

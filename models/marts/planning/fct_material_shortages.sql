@@ -39,7 +39,8 @@ raw_materials as (
 
 ),
 
-requirement_totals as (
+-- The closing row of each (order, material) carries the requirement and what stayed short.
+shortages as (
 
     select
         scenario_id,
@@ -50,27 +51,28 @@ requirement_totals as (
         due_date,
         priority,
         requirement_quantity,
-        unit,
-        sum(reserved_quantity) as reserved_quantity,
-        sum(short_quantity) as short_quantity
-    from allocations
-    group by
-        scenario_id,
-        order_id,
-        material_id,
-        released_at,
-        planned_start_at,
-        due_date,
-        priority,
-        requirement_quantity,
+        short_quantity,
         unit
+    from allocations
+    where allocation_kind = 'shortage' and short_quantity > 0
 
 ),
 
-shortages as (
+reserved as (
 
-    select * from requirement_totals
-    where short_quantity > 0
+    select
+        allocations.scenario_id,
+        allocations.order_id,
+        allocations.material_id,
+        sum(allocations.reserved_quantity) as reserved_quantity
+    from allocations
+    inner join shortages
+        on
+            allocations.scenario_id = shortages.scenario_id
+            and allocations.order_id = shortages.order_id
+            and allocations.material_id = shortages.material_id
+    where allocations.allocation_kind = 'reservation'
+    group by allocations.scenario_id, allocations.order_id, allocations.material_id
 
 ),
 
@@ -92,11 +94,16 @@ final as (
         shortages.priority,
         production_orders.planned_kg,
         shortages.requirement_quantity as required_quantity,
-        shortages.reserved_quantity,
+        coalesce(reserved.reserved_quantity, 0) as reserved_quantity,
         shortages.short_quantity,
         shortages.unit,
         cast(shortages.planned_start_at as date) - cast(shortages.released_at as date) as days_until_start
     from shortages
+    left join reserved
+        on
+            shortages.scenario_id = reserved.scenario_id
+            and shortages.order_id = reserved.order_id
+            and shortages.material_id = reserved.material_id
     inner join production_orders
         on
             shortages.scenario_id = production_orders.scenario_id

@@ -51,47 +51,35 @@ raw_materials as (
 
 ),
 
-material_requirements as (
-
-    select
-        scenario_id,
-        order_id,
-        material_id,
-        max(requirement_quantity) as required_quantity,
-        sum(reserved_quantity) as reserved_quantity,
-        sum(short_quantity) as short_quantity
-    from allocations
-    group by scenario_id, order_id, material_id
-
-),
-
+-- One pass over the allocation rows: each (order, material) has one closing 'shortage' row carrying its
+-- requirement and what stayed short, plus a 'reservation' row per lot reserved (int_stock_reservations_allocated).
 reservations as (
 
     select
-        material_requirements.scenario_id,
-        material_requirements.order_id,
-        count(*) as required_material_count,
-        count(*) filter (where material_requirements.short_quantity > 0) as short_material_count,
-        sum(material_requirements.short_quantity * raw_materials.unit_cost_brl) as short_material_value_brl,
-        sum(material_requirements.required_quantity) filter (
-            where material_requirements.material_id = products.input_material_id
+        allocations.scenario_id,
+        allocations.order_id,
+        count(*) filter (where allocations.allocation_kind = 'shortage') as required_material_count,
+        count(*) filter (where allocations.short_quantity > 0) as short_material_count,
+        sum(allocations.short_quantity * raw_materials.unit_cost_brl) as short_material_value_brl,
+        sum(allocations.requirement_quantity) filter (
+            where allocations.allocation_kind = 'shortage' and allocations.material_id = products.input_material_id
         ) as input_required_l,
-        sum(material_requirements.reserved_quantity) filter (
-            where material_requirements.material_id = products.input_material_id
+        sum(allocations.reserved_quantity) filter (
+            where allocations.material_id = products.input_material_id
         ) as input_reserved_l,
-        sum(material_requirements.short_quantity) filter (
-            where material_requirements.material_id = products.input_material_id
+        sum(allocations.short_quantity) filter (
+            where allocations.material_id = products.input_material_id
         ) as input_short_l
-    from material_requirements
+    from allocations
     inner join production_orders
         on
-            material_requirements.scenario_id = production_orders.scenario_id
-            and material_requirements.order_id = production_orders.order_id
+            allocations.scenario_id = production_orders.scenario_id
+            and allocations.order_id = production_orders.order_id
     inner join products
         on production_orders.product_id = products.product_id
     inner join raw_materials
-        on material_requirements.material_id = raw_materials.material_id
-    group by material_requirements.scenario_id, material_requirements.order_id
+        on allocations.material_id = raw_materials.material_id
+    group by allocations.scenario_id, allocations.order_id
 
 ),
 
