@@ -1,6 +1,16 @@
+{{
+    config(
+        indexes=[
+            {'columns': ['scenario_id', 'line_id', 'planned_start_at']},
+        ],
+    )
+}}
+
 {#-
     The shortage report ("faltas de reserva"): one row per scenario, order and material that the stock on hand at
-    the order's release could not fully cover, with what was required, reserved and is short.
+    the order's release could not fully cover, with what was required, reserved and is short. Requirements come
+    through the reservation model only (it carries each requirement with its allocation); the order's product,
+    line and planned kilos come from the order itself.
 -#}
 
 with
@@ -11,9 +21,9 @@ allocations as (
 
 ),
 
-material_requirements as (
+production_orders as (
 
-    select * from {{ ref('int_material_requirements_exploded') }}
+    select * from {{ ref('stg_erp__production_orders') }}
 
 ),
 
@@ -29,23 +39,40 @@ raw_materials as (
 
 ),
 
-requirement_totals as (
+-- The closing row of each (order, material) carries the requirement and what stayed short.
+shortages as (
 
     select
         scenario_id,
         order_id,
         material_id,
-        sum(reserved_quantity) as reserved_quantity,
-        sum(short_quantity) as short_quantity
+        released_at,
+        planned_start_at,
+        due_date,
+        priority,
+        requirement_quantity,
+        short_quantity,
+        unit
     from allocations
-    group by scenario_id, order_id, material_id
+    where allocation_kind = 'shortage' and short_quantity > 0
 
 ),
 
-shortages as (
+reserved as (
 
-    select * from requirement_totals
-    where short_quantity > 0
+    select
+        allocations.scenario_id,
+        allocations.order_id,
+        allocations.material_id,
+        sum(allocations.reserved_quantity) as reserved_quantity
+    from allocations
+    inner join shortages
+        on
+            allocations.scenario_id = shortages.scenario_id
+            and allocations.order_id = shortages.order_id
+            and allocations.material_id = shortages.material_id
+    where allocations.allocation_kind = 'reservation'
+    group by allocations.scenario_id, allocations.order_id, allocations.material_id
 
 ),
 
@@ -56,30 +83,33 @@ final as (
             as material_shortage_key,
         shortages.scenario_id,
         shortages.order_id,
-        material_requirements.product_id,
+        production_orders.product_id,
         products.product_name,
-        material_requirements.line_id,
+        production_orders.line_id,
         shortages.material_id,
         raw_materials.material_name,
-        material_requirements.released_at,
-        material_requirements.planned_start_at,
-        material_requirements.due_date,
-        material_requirements.priority,
-        material_requirements.planned_kg,
-        material_requirements.requirement_quantity as required_quantity,
-        shortages.reserved_quantity,
+        shortages.released_at,
+        shortages.planned_start_at,
+        shortages.due_date,
+        shortages.priority,
+        production_orders.planned_kg,
+        shortages.requirement_quantity as required_quantity,
+        coalesce(reserved.reserved_quantity, 0) as reserved_quantity,
         shortages.short_quantity,
-        material_requirements.unit,
-        cast(material_requirements.planned_start_at as date)
-        - cast(material_requirements.released_at as date) as days_until_start
+        shortages.unit,
+        cast(shortages.planned_start_at as date) - cast(shortages.released_at as date) as days_until_start
     from shortages
-    inner join material_requirements
+    left join reserved
         on
-            shortages.scenario_id = material_requirements.scenario_id
-            and shortages.order_id = material_requirements.order_id
-            and shortages.material_id = material_requirements.material_id
+            shortages.scenario_id = reserved.scenario_id
+            and shortages.order_id = reserved.order_id
+            and shortages.material_id = reserved.material_id
+    inner join production_orders
+        on
+            shortages.scenario_id = production_orders.scenario_id
+            and shortages.order_id = production_orders.order_id
     inner join products
-        on material_requirements.product_id = products.product_id
+        on production_orders.product_id = products.product_id
     inner join raw_materials
         on shortages.material_id = raw_materials.material_id
 

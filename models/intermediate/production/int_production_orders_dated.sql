@@ -1,0 +1,109 @@
+{#-
+    Production orders placed on production days: the day each was planned to start, started and completed, and
+    the last production day the scenario's data covers, against which each order's delivery is judged (due, on
+    time, in full, late). A production day starts with the first shift (06:00) and runs 24 h, like the capacity
+    calendar: an order that ends at 02:00 belongs to the previous day's night shift (T3).
+-#}
+
+with
+
+production_orders as (
+
+    select * from {{ ref('stg_erp__production_orders') }}
+
+),
+
+capacity_calendar as (
+
+    select * from {{ ref('stg_erp__capacity_calendar') }}
+
+),
+
+shifts as (
+
+    select * from {{ ref('stg_reference__shifts') }}
+
+),
+
+production_day_start as (
+
+    select min(start_time) - time '00:00' as day_start_offset
+    from shifts
+
+),
+
+-- The simulated days of each scenario: the capacity calendar has a row per line, day and shift for every one.
+data_horizons as (
+
+    select
+        scenario_id,
+        max(calendar_date) as data_last_date
+    from capacity_calendar
+    group by scenario_id
+
+),
+
+dated as (
+
+    select
+        production_orders.order_key,
+        production_orders.scenario_id,
+        production_orders.order_id,
+        production_orders.product_id,
+        production_orders.line_id,
+        production_orders.status,
+        production_orders.priority,
+        production_orders.created_at,
+        production_orders.released_at,
+        production_orders.planned_start_at,
+        production_orders.planned_end_at,
+        production_orders.due_date,
+        production_orders.actual_start_at,
+        production_orders.actual_end_at,
+        production_orders.planned_kg,
+        production_orders.produced_kg,
+        production_orders.good_kg,
+        cast(
+            production_orders.planned_start_at - production_day_start.day_start_offset as date
+        ) as planned_production_date,
+        cast(
+            production_orders.actual_start_at - production_day_start.day_start_offset as date
+        ) as started_production_date,
+        cast(
+            production_orders.actual_end_at - production_day_start.day_start_offset as date
+        ) as completed_production_date,
+        data_horizons.data_last_date
+    from production_orders
+    cross join production_day_start
+    left join data_horizons
+        on production_orders.scenario_id = data_horizons.scenario_id
+
+),
+
+-- Delivery (DOMAIN.md §4): due when the due date lies within the data; on time when completed by the end of the
+-- due date; in full when good kg reach the tolerance (dbt var otif_in_full_tolerance) of the planned kg.
+delivery as (
+
+    select
+        *,
+        status = 'completed' as is_completed,
+        status = 'cancelled' as is_cancelled,
+        coalesce(due_date <= data_last_date, false) as is_due,
+        coalesce(cast(actual_end_at as date) <= due_date, false) as is_on_time,
+        coalesce(good_kg >= {{ var('otif_in_full_tolerance') }} * planned_kg, false) as is_in_full,
+        cast(actual_end_at as date) - due_date as days_late
+    from dated
+
+),
+
+final as (
+
+    select
+        *,
+        is_due and not is_cancelled and not is_on_time as is_late,
+        is_due and is_on_time and is_in_full as is_on_time_in_full
+    from delivery
+
+)
+
+select * from final

@@ -1,0 +1,178 @@
+{{
+    config(
+        indexes=[
+            {'columns': ['scenario_id', 'line_id', 'planned_production_date']},
+            {'columns': ['scenario_id', 'due_date']},
+        ],
+    )
+}}
+
+{#-
+    One row per scenario and production order: plan against execution (kilos, times), the stock reservation made
+    at its release, what it consumed (milk, material cost) against the recipe standard, its quality results and
+    its delivery (late, on time in full).
+-#}
+
+with
+
+production_orders as (
+
+    select * from {{ ref('int_production_orders_dated') }}
+
+),
+
+allocations as (
+
+    select * from {{ ref('int_stock_reservations_allocated') }}
+
+),
+
+consumptions as (
+
+    select * from {{ ref('int_order_consumptions_aggregated') }}
+
+),
+
+quality_results as (
+
+    select * from {{ ref('int_order_quality_results_aggregated') }}
+
+),
+
+products as (
+
+    select * from {{ ref('dim_products') }}
+
+),
+
+raw_materials as (
+
+    select * from {{ ref('stg_reference__raw_materials') }}
+
+),
+
+-- One pass over the allocation rows: each (order, material) has one closing 'shortage' row carrying its
+-- requirement and what stayed short, plus a 'reservation' row per lot reserved (int_stock_reservations_allocated).
+reservations as (
+
+    select
+        allocations.scenario_id,
+        allocations.order_id,
+        count(*) filter (where allocations.allocation_kind = 'shortage') as required_material_count,
+        count(*) filter (where allocations.short_quantity > 0) as short_material_count,
+        sum(allocations.short_quantity * raw_materials.unit_cost_brl) as short_material_value_brl,
+        sum(allocations.requirement_quantity) filter (
+            where allocations.allocation_kind = 'shortage' and allocations.material_id = products.input_material_id
+        ) as input_required_l,
+        sum(allocations.reserved_quantity) filter (
+            where allocations.material_id = products.input_material_id
+        ) as input_reserved_l,
+        sum(allocations.short_quantity) filter (
+            where allocations.material_id = products.input_material_id
+        ) as input_short_l
+    from allocations
+    inner join production_orders
+        on
+            allocations.scenario_id = production_orders.scenario_id
+            and allocations.order_id = production_orders.order_id
+    inner join products
+        on production_orders.product_id = products.product_id
+    inner join raw_materials
+        on allocations.material_id = raw_materials.material_id
+    group by allocations.scenario_id, allocations.order_id
+
+),
+
+joined as (
+
+    select
+        production_orders.*,
+        products.input_material_id,
+        products.standard_milk_l_per_kg,
+        products.standard_material_cost_brl_per_kg,
+        reservations.order_id is not null as is_reservation_allocated,
+        reservations.required_material_count,
+        reservations.short_material_count,
+        reservations.short_material_value_brl,
+        reservations.input_required_l,
+        reservations.input_reserved_l,
+        reservations.input_short_l,
+        coalesce(consumptions.milk_consumed_l, 0) as milk_consumed_l,
+        coalesce(consumptions.material_cost_brl, 0) as material_cost_brl,
+        coalesce(quality_results.sample_count, 0) as sample_count,
+        coalesce(quality_results.failed_sample_count, 0) as failed_sample_count,
+        coalesce(quality_results.rejected_kg, 0) as rejected_kg
+    from production_orders
+    inner join products
+        on production_orders.product_id = products.product_id
+    left join reservations
+        on
+            production_orders.scenario_id = reservations.scenario_id
+            and production_orders.order_id = reservations.order_id
+    left join consumptions
+        on production_orders.order_key = consumptions.order_key
+    left join quality_results
+        on production_orders.order_key = quality_results.order_key
+
+),
+
+final as (
+
+    select
+        order_key,
+        scenario_id,
+        order_id,
+        product_id,
+        line_id,
+        status,
+        priority,
+        created_at,
+        released_at,
+        planned_start_at,
+        planned_end_at,
+        due_date,
+        actual_start_at,
+        actual_end_at,
+        planned_production_date,
+        completed_production_date,
+        trim_scale(extract(epoch from planned_end_at - planned_start_at) / 60) as planned_run_min,
+        trim_scale(extract(epoch from actual_end_at - actual_start_at) / 60) as actual_run_min,
+        trim_scale(extract(epoch from actual_start_at - planned_start_at) / 60) as start_delay_min,
+        planned_kg,
+        produced_kg,
+        good_kg,
+        rejected_kg,
+        least(coalesce(produced_kg, 0), planned_kg) as attained_kg,
+        is_completed,
+        is_cancelled,
+        is_due,
+        is_on_time,
+        is_in_full,
+        is_late,
+        is_on_time_in_full,
+        days_late,
+        is_reservation_allocated,
+        required_material_count,
+        short_material_count,
+        coalesce(short_material_count > 0, false) as has_material_shortage,
+        trim_scale(short_material_value_brl) as short_material_value_brl,
+        input_material_id,
+        input_required_l,
+        input_reserved_l,
+        input_short_l,
+        milk_consumed_l,
+        trim_scale({{ safe_divide('milk_consumed_l', 'good_kg') }}) as milk_yield_l_per_kg,
+        standard_milk_l_per_kg,
+        trim_scale(good_kg * standard_milk_l_per_kg) as standard_milk_l,
+        trim_scale({{ safe_divide('milk_consumed_l', 'good_kg * standard_milk_l_per_kg') }})
+            as milk_yield_vs_standard,
+        material_cost_brl,
+        trim_scale({{ safe_divide('material_cost_brl', 'good_kg') }}) as material_cost_brl_per_kg,
+        trim_scale(good_kg * standard_material_cost_brl_per_kg) as standard_material_cost_brl,
+        sample_count,
+        failed_sample_count
+    from joined
+
+)
+
+select * from final
