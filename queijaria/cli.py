@@ -58,10 +58,13 @@ def db_status() -> None:
 @db_app.command("env")
 def db_env() -> None:
     """Print `export` lines for the resolved server (DATABASE_URL included), for `eval "$(queijaria db env)"`."""
-    from queijaria.db.connection import resolve
+    from queijaria.db.connection import shell_exports
 
-    for name, value in resolve().as_env().items():
-        typer.echo(f"export {name}='{value}'")
+    try:
+        typer.echo("\n".join(shell_exports()))
+    except ValueError as error:
+        typer.secho(f"error: {error}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(1) from error
 
 
 app.command("generate")(generate)
