@@ -19,16 +19,23 @@ db_app = typer.Typer(help="The embedded PostgreSQL server (ignored when PGHOST o
 app.add_typer(db_app, name="db")
 
 
+def _fail(error: Exception) -> typer.Exit:
+    typer.secho(f"error: {error}", fg=typer.colors.RED, err=True)
+    return typer.Exit(1)
+
+
 def _run_db_action(action: str) -> None:
-    server = embedded_server()
+    try:
+        server = embedded_server()
+    except ValueError as error:  # a DATABASE_URL that is not postgresql://
+        raise _fail(error) from error
     if not server.settings.is_embedded:
         typer.echo(f"using external PostgreSQL at {server.settings.describe()}; the embedded server is not {action}")
         return
     try:
         typer.echo(getattr(server, action)())
     except EmbeddedDatabaseError as error:
-        typer.secho(f"error: {error}", fg=typer.colors.RED, err=True)
-        raise typer.Exit(1) from error
+        raise _fail(error) from error
 
 
 @db_app.command("up")
@@ -63,8 +70,7 @@ def db_env() -> None:
     try:
         typer.echo("\n".join(shell_exports()))
     except ValueError as error:
-        typer.secho(f"error: {error}", fg=typer.colors.RED, err=True)
-        raise typer.Exit(1) from error
+        raise _fail(error) from error
 
 
 app.command("generate")(generate)

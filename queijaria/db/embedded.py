@@ -113,6 +113,10 @@ class EmbeddedServer:
         try:
             if not access.is_set_up(self.pgdata, self.settings.user):
                 access.set_up(self.settings, self.pgdata)
+                message += (
+                    f"; access set up: the tools connect as role {self.settings.user!r} (no superuser powers), "
+                    f"the superuser's password is in {access.password_file(self.pgdata)}"
+                )
         except access.AccessSetupError as error:
             raise EmbeddedDatabaseError(str(error)) from error
         self._ensure_database()

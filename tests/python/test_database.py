@@ -65,7 +65,11 @@ def scratch_server(tmp_path: Path) -> Iterator[EmbeddedServer]:
 
 def test_embedded_server_life_cycle_is_idempotent(scratch_server: EmbeddedServer) -> None:
     where = scratch_server.settings.describe()
-    assert scratch_server.up() == f"embedded PostgreSQL 18 started at {where}"
+    password_file = scratch_server.pgdata / "superuser.password"
+    assert scratch_server.up() == (
+        f"embedded PostgreSQL 18 started at {where}; access set up: the tools connect as role 'queijaria' "
+        f"(no superuser powers), the superuser's password is in {password_file}"
+    )
     pid = scratch_server.running_pid()
     assert pid is not None
     assert scratch_server.up() == f"embedded PostgreSQL already running (pid {pid}) at {where}"

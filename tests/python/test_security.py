@@ -326,8 +326,12 @@ def test_previous_version_pgdata_is_migrated_without_losing_data(tmp_path: Path,
         if state == "stopped":
             stop_previous_version_cluster(server)
 
-        server.up()
+        migrated = server.up()
 
+        assert migrated.endswith(
+            "; access set up: the tools connect as role 'queijaria' (no superuser powers), "
+            f"the superuser's password is in {server.pgdata / 'superuser.password'}"
+        )
         with pytest.raises(ConnectionError, match="no password supplied"):
             connect(old_superuser)
         conn = connect(superuser(server, file_password(server)))
@@ -352,7 +356,8 @@ def test_previous_version_pgdata_is_migrated_without_losing_data(tmp_path: Path,
             cursor.execute("drop schema analytics cascade")
             cursor.execute("drop table public.notes")
         conn.close()
-        assert server.up().startswith("embedded PostgreSQL already running")
+        where = server.settings.describe()
+        assert server.up() == f"embedded PostgreSQL already running (pid {server.running_pid()}) at {where}"
     finally:
         server.down()
 
