@@ -189,7 +189,7 @@ def set_up(app: ConnectionSettings, pgdata: Path) -> None:
     except ConnectionError as error:
         raise AccessSetupError(
             f"{error}. The embedded server's superuser password is kept in {password_file(pgdata)}; if that "
-            "file was removed or changed, `make db-reset` recreates the server (its data is generated)."
+            "file was removed or changed, remove it and run `make db-down db-up`, which sets a new one."
         ) from error
 
 

@@ -127,11 +127,13 @@ class EmbeddedServer:
         handle = self._handle()
         with handle._lock:
             handle.ensure_pgdata_inited()
+        # Before the server listens, so that no moment trusts every local connection: initdb (and the
+        # previous version of this project) left "trust" for everyone. A lost password file gets a new password.
         if not access.is_set_up(self.pgdata, self.settings.user):
-            # Before the server listens, so that no moment trusts every local connection: initdb (and the
-            # previous version of this project) left "trust" for everyone.
             self._set_superuser_password_offline(handle)
             access.write_hba(self.pgdata, None)
+        elif not access.password_file(self.pgdata).exists():
+            self._set_superuser_password_offline(handle)
         options = f"-p {self.settings.port} " + " ".join(
             f"-c {name}={value!r}" if value == "" else f"-c {name}={value}" for name, value in SERVER_OPTIONS.items()
         )

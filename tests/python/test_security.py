@@ -55,6 +55,25 @@ def test_superuser_needs_the_password_generated_at_first_start(fresh_embedded_se
         assert cursor.fetchone() == (True,)
 
 
+def test_lost_password_file_gets_a_new_password_at_the_next_start(tmp_path: Path) -> None:
+    server = scratch_embedded_server(tmp_path)
+    try:
+        server.up()
+        first = file_password(server)
+        (server.pgdata / "superuser.password").unlink()
+        server.down()
+        server.up()
+        second = file_password(server)
+        assert second != first
+        with pytest.raises(ConnectionError, match='password authentication failed for user "postgres"'):
+            connect(superuser(server, first), dbname="postgres")
+        with maintenance_cursor(superuser(server, second)) as cursor:
+            cursor.execute("select current_user")
+            assert cursor.fetchone() == ("postgres",)
+    finally:
+        server.down()
+
+
 def test_application_role_owns_the_project_database_and_nothing_more(fresh_embedded_server: EmbeddedServer) -> None:
     conn = connect(fresh_embedded_server.settings)
     try:
