@@ -7,8 +7,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
-# Every dbt call sees the same server as the Python tools: DATABASE_URL becomes PG* variables here.
-DBT := eval "$$($(BIN)/queijaria db env)" && $(BIN)/dbt
+# Every dbt call sees the same server as the Python tools: DATABASE_URL becomes PG* variables here (every
+# value shell-quoted). The assignment stops the recipe when `db env` fails, which a bare eval "$(...)" hides.
+DBT := exports="$$($(BIN)/queijaria db env)" && eval "$$exports" && $(BIN)/dbt
 GENERATE_ARGS ?=
 LOAD_ARGS ?=
 BENCH_OUT ?= target/bench.json

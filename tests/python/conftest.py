@@ -7,9 +7,17 @@ from collections.abc import Iterator
 from dataclasses import replace
 
 import pytest
-from support import BuiltPipeline, DbtRunner, create_database, drop_database, make_dbt_runner
+from support import (
+    BuiltPipeline,
+    DbtRunner,
+    create_database,
+    drop_database,
+    make_dbt_runner,
+    scratch_embedded_server,
+)
 
 from queijaria.db.connection import ConnectionSettings, resolve
+from queijaria.db.embedded import EmbeddedServer
 
 
 @pytest.fixture(scope="session")
@@ -18,6 +26,15 @@ def database() -> Iterator[ConnectionSettings]:
     settings = create_database(resolve(), "queijaria_test")
     yield settings
     drop_database(settings)
+
+
+@pytest.fixture(scope="module")
+def fresh_embedded_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedServer]:
+    """An embedded server of the module's own, set up from an empty folder on a free port, stopped afterwards."""
+    server = scratch_embedded_server(tmp_path_factory.mktemp("embedded"))
+    server.up()
+    yield server
+    server.down()
 
 
 @pytest.fixture(scope="session")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 from collections.abc import Callable
@@ -10,14 +11,34 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from queijaria import PROJECT_ROOT
-from queijaria.db.connection import ConnectionSettings, drop_database
+from queijaria.db.connection import ConnectionSettings, drop_database, resolve
 from queijaria.db.connection import create_scratch_database as create_database
+from queijaria.db.embedded import EmbeddedServer
 
-__all__ = ["BuiltPipeline", "DbtRunner", "create_database", "drop_database", "make_dbt_runner"]
+__all__ = [
+    "BuiltPipeline",
+    "DbtRunner",
+    "create_database",
+    "drop_database",
+    "free_port",
+    "make_dbt_runner",
+    "scratch_embedded_server",
+]
 
 DBT_EXECUTABLE = str(Path(sys.executable).with_name("dbt"))
 
 DbtRunner = Callable[..., subprocess.CompletedProcess[str]]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def scratch_embedded_server(folder: Path, **environ: str) -> EmbeddedServer:
+    """An embedded server of its own (not started): data in `folder`, a free port, PG* variables from environ."""
+    return EmbeddedServer(pgdata=folder / "pgdata", settings=resolve({"PGPORT": str(free_port()), **environ}))
 
 
 def make_dbt_runner(settings: ConnectionSettings, target_path: Path, project_dir: Path = PROJECT_ROOT) -> DbtRunner:

