@@ -57,8 +57,17 @@ def record(cursor: pg_cursor, row: AuditRow) -> None:
     )
 
 
-def loaded_chain(cursor: pg_cursor, scenario_id: str) -> list[tuple[str, str]]:
-    """(batch, batch fingerprint) of what the raw tables hold for a scenario: its last replace and the appends since.
+@dataclass(frozen=True)
+class LoadedBatch:
+    """A batch the raw tables hold: its name, fingerprint, and per dataset the (sha256, bytes) of the file loaded."""
+
+    batch: str
+    fingerprint: str
+    files: dict[str, tuple[str, int]]
+
+
+def loaded_chain(cursor: pg_cursor, scenario_id: str) -> list[LoadedBatch]:
+    """What the raw tables hold for a scenario, oldest first: its last replace and the appends since.
 
     A batch counts only when every dataset of it was recorded; an incomplete history reads as nothing loaded.
     """
@@ -70,8 +79,7 @@ def loaded_chain(cursor: pg_cursor, scenario_id: str) -> list[tuple[str, str]]:
                 batch,
                 batch_sha256,
                 mode,
-                min(load_audit_id) as first_row,
-                count(distinct dataset) as datasets
+                min(load_audit_id) as first_row
             from {AUDIT}
             where scenario_id = %s
             group by load_id, batch, batch_sha256, mode
@@ -81,15 +89,20 @@ def loaded_chain(cursor: pg_cursor, scenario_id: str) -> list[tuple[str, str]]:
             select max(first_row) as first_row from batches where mode = 'replace'
         )
 
-        select batches.batch, batches.batch_sha256, batches.datasets
+        select batches.first_row, batches.batch, batches.batch_sha256, audit.dataset, audit.sha256, audit.bytes
         from batches
         cross join last_replace
+        inner join {AUDIT} as audit
+            on audit.load_id = batches.load_id and audit.batch = batches.batch and audit.scenario_id = %s
         where batches.first_row >= last_replace.first_row
-        order by batches.first_row
+        order by batches.first_row, audit.load_audit_id
         """,
-        (scenario_id,),
+        (scenario_id, scenario_id),
     )
-    rows = cursor.fetchall()
-    if any(datasets != len(DATASETS) for _, _, datasets in rows):
+    chain: dict[int, LoadedBatch] = {}
+    for first_row, batch, fingerprint, dataset, sha256, size in cursor.fetchall():
+        loaded = chain.setdefault(first_row, LoadedBatch(batch, fingerprint, {}))
+        loaded.files[dataset] = (sha256, size)
+    if any(len(loaded.files) != len(DATASETS) for loaded in chain.values()):
         return []
-    return [(batch, fingerprint) for batch, fingerprint, _ in rows]
+    return list(chain.values())

@@ -21,3 +21,14 @@ class LoadError(Exception):
         if self.column is not None:
             where.append(f"column {self.column}")
         return f"{', '.join(where)}: {self.problem}" if where else self.problem
+
+
+class LoadInterrupted(KeyboardInterrupt):
+    """Ctrl-C or a cancelled query stopped the load; the transaction was rolled back, nothing was loaded.
+
+    A KeyboardInterrupt, so that code catching Exception does not swallow the user's Ctrl-C.
+    """
+
+    def __init__(self, reason: str = "interrupted"):
+        self.reason = reason
+        super().__init__(reason)

@@ -142,8 +142,8 @@ BAD_FILES = [
     # (dataset, line, column, value written, words the message must contain)
     ("iot_readings", 5, "value", "abc", "wrong type"),
     ("iot_readings", 3, "read_at", "2025-13-45 25:00:00", "wrong type"),
-    ("stock_lots", 3, "quantity", "-5", "negative quantity"),
-    ("material_consumptions", 2, "quantity", "-0.5", "negative quantity"),
+    ("stock_lots", 3, "quantity", "-5", "negative value"),
+    ("material_consumptions", 2, "quantity", "-0.5", "negative value"),
     ("iot_readings", 4, "sensor_id", "TT-NOPE-99", "unknown key"),
     ("production_orders", 2, "product_id", "GOUDA", "unknown key"),
     ("stock_lots", 2, "material_id", "", "missing value"),
