@@ -444,12 +444,12 @@ def _lock_timeout_error(conn: pg_connection) -> LoadError:
         conn.rollback()
     except psycopg2.Error:
         sessions = []
-    problem = f"waited {LOCK_TIMEOUT} for a lock on the raw tables, in vain"
+    problem = f"gave up after waiting {LOCK_TIMEOUT} for a lock on the raw tables"
     if not sessions:
         return LoadError(None, f"{problem}; no session holds one any more: load again")
     return LoadError(
         None,
-        f"{problem}: held by {'; '.join(sessions)}. End that transaction (commit or rollback in that session, or "
+        f"{problem}, held by {'; '.join(sessions)}. End the transaction (commit or rollback in that session, or "
         "select pg_terminate_backend(<pid>)) and load again",
     )
 
@@ -464,15 +464,19 @@ def _failure(conn: pg_connection, error: BaseException, *, committing: bool) -> 
         return LoadInterrupted()
     if not isinstance(error, psycopg2.Error):
         return error
-    reason = " ".join(str(error).split()) or error.__class__.__name__
+    reason = next((line.strip() for line in str(error).splitlines() if line.strip()), error.__class__.__name__)
     if conn.closed:
+        lost = "the PostgreSQL server closed the connection"
+        if not reason.startswith("server closed the connection"):
+            lost += f" ({reason})"
+        lost += ": it stopped, or the session was ended from another one"
         if committing:
             return LoadError(
                 None,
-                f"the PostgreSQL server closed the connection during the commit ({reason}): the load may or may not "
-                "have been committed; run it again (a batch already loaded is skipped)",
+                f"{lost} during the commit: the load may or may not have been committed; run it again (a batch "
+                "already loaded is skipped)",
             )
-        return LoadError(None, f"the PostgreSQL server closed the connection ({reason})")
+        return LoadError(None, f"{lost}; load again once the server is back")
     if error.pgcode == QUERY_CANCELED:
         return LoadInterrupted("query cancelled")
     if error.pgcode == LOCK_NOT_AVAILABLE:
