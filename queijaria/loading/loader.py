@@ -162,11 +162,19 @@ class _Load:
         self.seeds_dir = seeds_dir
         self.reporter = reporter
         self.load_id = str(uuid.uuid4())
+        # (dataset, scenario) of the temporary load tables of appended batches created so far (reused by later ones).
+        self.append_tables: set[tuple[str, str]] = set()
         self.result = LoadResult()
 
     # -- one file ---------------------------------------------------------------------------------------------
     def _copy_keyed(
-        self, batch: manifest.Batch, dataset: Dataset, table: sql.Composable, keys: dict[str, frozenset[str]]
+        self,
+        batch: manifest.Batch,
+        dataset: Dataset,
+        table: sql.Composable,
+        keys: dict[str, frozenset[str]],
+        *,
+        keyed: bool = False,
     ) -> tuple[int, int, str]:
         entry = batch.files[dataset.name]
         if not entry.path.is_file():
@@ -180,12 +188,15 @@ class _Load:
             self.reporter.file_bytes,
             watch_times=any(column.pg_type == "timestamp" for column in dataset.columns),
         )
-        # The bulk primary-key build and the seed-key check, in one round trip.
-        statements = [sql.SQL("alter table {} add {}").format(table, sql.SQL(primary_key_sql(dataset)))]
+        # The bulk primary-key build (of a table created without it) and the seed-key check, in one round trip.
+        statements = (
+            [] if keyed else [sql.SQL("alter table {} add {}").format(table, sql.SQL(primary_key_sql(dataset)))]
+        )
         check = unknown_key_sql(dataset, table, keys)
         if check is not None:
             statements.append(check)
-        self.cursor.execute(sql.SQL("; ").join(statements))
+        if statements:
+            self.cursor.execute(sql.SQL("; ").join(statements))
         if check is not None and self.cursor.fetchone() is not None:
             raise _UnknownKeyError
         if copied.sha256 != entry.sha256:
@@ -345,7 +356,7 @@ class _Load:
 
     def append(self, batch: manifest.Batch) -> None:
         def staged(dataset: Dataset) -> sql.Identifier:
-            return sql.Identifier(f"append__{dataset.name}")
+            return sql.Identifier(f"append__{partition_name(dataset, batch.scenario_id)}")
 
         def partition(dataset: Dataset) -> sql.Identifier:
             return sql.Identifier(RAW_SCHEMA, partition_name(dataset, batch.scenario_id))
@@ -354,11 +365,15 @@ class _Load:
             started, clock = datetime.now(UTC), time.perf_counter()
             keys = dataset_reference_keys(dataset, self.seeds_dir)
             upsert = dataset.name in RESTATED_DATASETS
+            created = (dataset.name, batch.scenario_id) in self.append_tables
 
-            def work(dataset: Dataset = dataset, keys: dict = keys, upsert: bool = upsert):
+            def work(dataset: Dataset = dataset, keys: dict = keys, upsert: bool = upsert, created: bool = created):
                 target, table = partition(dataset), staged(dataset)
-                self.cursor.execute(load_table_sql(dataset, table, batch.scenario_id, temporary=True))
-                outcome = self._copy_keyed(batch, dataset, table, keys)
+                if created:
+                    self.cursor.execute(sql.SQL("truncate {}").format(table))
+                else:
+                    self.cursor.execute(load_table_sql(dataset, table, batch.scenario_id, temporary=True))
+                outcome = self._copy_keyed(batch, dataset, table, keys, keyed=True)
                 key = sql.SQL(", ").join(sql.Identifier(k) for k in dataset.primary_key)
                 insert = sql.SQL("insert into {} ({}, loaded_at) select {}, loaded_at from {}").format(
                     target, _columns(dataset), _columns(dataset), table
@@ -374,13 +389,11 @@ class _Load:
                 return outcome
 
             outcome = self._guarded(batch, dataset, work, existing=None if upsert else partition(dataset))
+            self.append_tables.add((dataset.name, batch.scenario_id))
             self._record(batch, dataset, "append", outcome, started, time.perf_counter() - clock)
-        # The batch's rows stay in their load tables until the keys between datasets are checked.
+        # The batch's rows stay in their load tables (emptied by the next batch) for the check of the keys.
         self._check_references(
             batch, staged, partition, "neither the batch's {target}.csv nor an earlier batch of the scenario has it"
-        )
-        self.cursor.execute(
-            sql.SQL("drop table {}").format(sql.SQL(", ").join(staged(dataset) for dataset in DATASETS))
         )
 
 

@@ -104,18 +104,19 @@ def partition_name(dataset: Dataset, scenario_id: str) -> str:
 
 
 def load_table_sql(
-    dataset: Dataset,
-    table: sql.Composable,
-    scenario_id: str,
-    *,
-    temporary: bool = False,
+    dataset: Dataset, table: sql.Composable, scenario_id: str, *, temporary: bool = False
 ) -> sql.Composed:
-    """A plain table shaped like one partition, without its primary key (built after COPY, in bulk).
+    """A plain table shaped like one partition; a permanent one without its primary key (built after COPY, in bulk).
 
+    A temporary one (the load table of appended batches) has its key from the start: it is created once per load
+    and emptied for each batch, because every table created and dropped in a transaction keeps locks on all its
+    objects (columns' types, constraints, index) until the commit, and a long chain of batches ran out of them.
     Extra check: scenario_id equals the partition's value, which lets ATTACH PARTITION skip its validation scan.
     """
     parts = column_definitions(dataset)
     parts.append(f"constraint {dataset.name}__scenario_id__partition check (scenario_id = '{scenario_id}')")
+    if temporary:
+        parts.append(primary_key_sql(dataset))
     body = ",\n    ".join(parts)
     prefix = "create temporary table" if temporary else "create table"
     suffix = " on commit drop" if temporary else ""

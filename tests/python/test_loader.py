@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import json
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -16,6 +16,8 @@ from queijaria.cli import app
 from queijaria.datasets import DATASETS
 from queijaria.db.connection import ConnectionSettings, connect, resolve
 from queijaria.loading import LoadError, load
+from queijaria.loading.loader import Reporter
+from queijaria.loading.manifest import Batch
 from queijaria.loading.sample_batch import write_batch, write_manifest
 
 FIRST = "2025-01-01_2025-01-03"
@@ -240,3 +242,35 @@ def test_load_command_prints_a_summary_and_fails_cleanly(out: Path, settings: Co
     bad = runner.invoke(app, ["load", "--out", str(out)])
     assert bad.exit_code == 1
     assert "energy_readings.csv" in bad.output and "line 2" in bad.output and "column kwh" in bad.output
+
+
+class LockCounter(Reporter):
+    """Counts, at the start of every batch, the locks the load holds (from another session)."""
+
+    def __init__(self, settings: ConnectionSettings):
+        self.settings = settings
+        self.counts: list[int] = []
+
+    def batch_start(self, batch: Batch, mode: str) -> None:
+        held = rows_of(
+            self.settings,
+            "select count(*) from pg_locks where pid in (select pid from pg_locks where locktype = 'advisory'"
+            " and granted and database = (select oid from pg_database where datname = current_database()))",
+        )
+        self.counts.append(held[0][0])
+
+
+def test_long_chain_of_appended_batches_loads_in_one_transaction(out: Path, settings: ConnectionSettings) -> None:
+    """Two months of daily batches in one load. A table created and dropped in a transaction keeps locks on all its
+    objects until the commit: the locks of a load must not grow with its batches, or a long chain runs out of them
+    ("out of shared memory")."""
+    previous = FIRST
+    for offset in range(60):
+        day = date(2025, 1, 4) + timedelta(days=offset)
+        write_batch(out, "baseline", day, day, continues=previous)
+        previous = f"{day.isoformat()}_{day.isoformat()}"
+    counter = LockCounter(settings)
+    result = load(out, ["baseline"], settings=settings, reporter=counter)
+    assert len({done.batch for done in result.loads}) == 60
+    assert rows_of(settings, "select count(*) from raw.weather_daily") == [(63,)]
+    assert counter.counts[-1] == counter.counts[1], counter.counts
