@@ -55,7 +55,9 @@ from queijaria.loading.streaming import copy_csv
 DEFAULT_OUT = PROJECT_ROOT / "data" / "generated"
 # Datasets whose later batches may restate rows of earlier ones (same key): appended by upsert.
 RESTATED_DATASETS = frozenset({"production_orders"})
-LOCK_KEY = 0x51756A6C  # pg_advisory_xact_lock: one load at a time per database
+LOCK_KEY = 0x51756A6C  # pg_try_advisory_xact_lock: one load at a time per database
+# How often a load waiting for another one tries again: waiting in Python, not in the server, keeps Ctrl-C instant.
+LOAD_POLL_SECONDS = 0.2
 # With wal_level=minimal, a table created in the transaction is made durable at commit by fsyncing its files or,
 # below this size, by writing it to the WAL; the WAL write costs a fifth of the fsyncs for a batch's tables.
 WAL_SKIP_THRESHOLD = "64MB"
@@ -419,6 +421,15 @@ def _chains(out: Path, scenarios: Sequence[str] | None, batch: str | None, seeds
     return chains
 
 
+def _wait_for_other_loads(cursor: pg_cursor) -> None:
+    """Take the one-load-at-a-time lock, waiting as long as another load holds it."""
+    while True:
+        cursor.execute("select pg_try_advisory_xact_lock(%s)", (LOCK_KEY,))
+        if cursor.fetchone()[0]:
+            return
+        time.sleep(LOAD_POLL_SECONDS)
+
+
 def _blocking_sessions(cursor: pg_cursor) -> list[str]:
     """The other sessions holding a lock on a raw table, described for the user (oldest transaction first)."""
     cursor.execute(
@@ -518,7 +529,8 @@ def load(
         job = _Load(conn, seeds_dir, reporter or Reporter())
         job.result = result
         cursor = job.cursor
-        cursor.execute("set application_name = %s; select pg_advisory_xact_lock(%s)", (APPLICATION_NAME, LOCK_KEY))
+        cursor.execute("set application_name = %s", (APPLICATION_NAME,))
+        _wait_for_other_loads(cursor)
         cursor.execute(
             "set local wal_skip_threshold = %s; set local lock_timeout = %s", (WAL_SKIP_THRESHOLD, LOCK_TIMEOUT)
         )

@@ -4,10 +4,12 @@ a short wait instead of forever), the server closing the connection, Ctrl-C or a
 
 from __future__ import annotations
 
+import _thread
 import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from datetime import date
 from pathlib import Path
@@ -22,7 +24,7 @@ from queijaria.db.connection import ConnectionSettings, connect
 from queijaria.loading import LoadError, load
 from queijaria.loading.command import RichReporter
 from queijaria.loading.errors import LoadInterrupted
-from queijaria.loading.loader import Reporter
+from queijaria.loading.loader import APPLICATION_NAME, LOCK_KEY, Reporter
 from queijaria.loading.manifest import Batch
 from queijaria.loading.sample_batch import write_batch, write_csv, write_manifest
 
@@ -201,4 +203,41 @@ def test_ctrl_c_on_the_load_command_exits_130_at_once(out: Path, settings: Conne
             process.kill()
     assert process.returncode == 130, stdout + stderr
     assert "load interrupted, nothing was loaded" in stdout and "Traceback" not in stderr, stdout + stderr
+    assert snapshot(settings) == before
+
+
+def test_ctrl_c_while_another_load_runs_stops_at_once(out: Path, settings: ConnectionSettings) -> None:
+    """Waiting for another load (one at a time) must not make Ctrl-C wait for it to finish."""
+    write_batch(out, "heatwave", date(2025, 1, 1), date(2025, 1, 3))
+    other_load = connect(settings)
+    with other_load.cursor() as cursor:
+        # Should the interrupt wait for this lock, the server ends this session (and the test fails), not the test.
+        cursor.execute("set idle_in_transaction_session_timeout = '30s'")
+        cursor.execute("select pg_advisory_xact_lock(%s)", (LOCK_KEY,))
+
+    def interrupt_once_waiting() -> None:
+        watcher = connect(settings)
+        watcher.autocommit = True
+        with watcher.cursor() as cursor:
+            waiting = False
+            while not waiting:
+                cursor.execute(
+                    "select count(*) from pg_stat_activity where application_name = %s and datname = %s",
+                    (APPLICATION_NAME, settings.dbname),
+                )
+                waiting = cursor.fetchone()[0] == 1
+                time.sleep(0.05)
+        watcher.close()
+        _thread.interrupt_main()
+
+    before = snapshot(settings)
+    threading.Thread(target=interrupt_once_waiting, daemon=True).start()
+    try:
+        with pytest.raises(LoadInterrupted):
+            load(out, settings=settings)
+        with other_load.cursor() as cursor:  # the other load still holds its lock: nobody waited for it
+            cursor.execute("select count(*) from pg_locks where locktype = 'advisory' and granted")
+            assert cursor.fetchone() == (1,)
+    finally:
+        other_load.close()
     assert snapshot(settings) == before
