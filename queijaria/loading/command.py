@@ -99,7 +99,9 @@ def load(
     try:
         result = run_load(out, scenario, batch, reporter=RichReporter(console))
     except (LoadError, ConnectionError) as error:
-        console.print(f"[bold red]load failed, nothing was loaded:[/bold red] {escape(str(error))}", soft_wrap=True)
+        unknown = isinstance(error, LoadError) and not error.rolled_back
+        outcome = "load failed" if unknown else "load failed, nothing was loaded"
+        console.print(f"[bold red]{outcome}:[/bold red] {escape(str(error))}", soft_wrap=True)
         raise typer.Exit(1) from error
     except KeyboardInterrupt as interrupt:  # Ctrl-C, or a query cancelled from another session
         console.print("[bold red]load interrupted, nothing was loaded[/bold red]")

@@ -6,11 +6,21 @@ from pathlib import Path
 
 
 class LoadError(Exception):
-    def __init__(self, file: Path | str | None, problem: str, *, line: int | None = None, column: str | None = None):
+    def __init__(
+        self,
+        file: Path | str | None,
+        problem: str,
+        *,
+        line: int | None = None,
+        column: str | None = None,
+        rolled_back: bool = True,
+    ):
         self.file = None if file is None else Path(file)
         self.problem = problem
         self.line = line
         self.column = column
+        # False only when the connection died during the commit: whether the load was kept is unknown.
+        self.rolled_back = rolled_back
         super().__init__(self.message)
 
     @property

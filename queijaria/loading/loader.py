@@ -499,8 +499,11 @@ def _failure(conn: pg_connection, error: BaseException, *, committing: bool) -> 
                 None,
                 f"{lost} during the commit: the load may or may not have been committed; run it again (a batch "
                 "already loaded is skipped)",
+                rolled_back=False,
             )
         return LoadError(None, f"{lost}; load again once the server is back")
+    if error.pgcode == QUERY_CANCELED and "statement timeout" in reason:
+        return LoadError(None, f"PostgreSQL stopped a statement of the load ({reason}): raise statement_timeout")
     if error.pgcode == QUERY_CANCELED:
         return LoadInterrupted("query cancelled")
     if error.pgcode == LOCK_NOT_AVAILABLE:

@@ -241,3 +241,21 @@ def test_ctrl_c_while_another_load_runs_stops_at_once(out: Path, settings: Conne
     finally:
         other_load.close()
     assert snapshot(settings) == before
+
+
+def test_statement_timeout_is_named_not_taken_for_ctrl_c(out: Path, settings: ConnectionSettings) -> None:
+    big_iot_batch(out, 100_000)
+    before = snapshot(settings)
+    admin = connect(settings, dbname="postgres")
+    admin.autocommit = True
+    with admin.cursor() as cursor:
+        cursor.execute(f'alter database "{settings.dbname}" set statement_timeout = 1')
+    try:
+        with pytest.raises(LoadError) as caught:
+            load(out, settings=settings)
+    finally:
+        with admin.cursor() as cursor:
+            cursor.execute(f'alter database "{settings.dbname}" reset statement_timeout')
+        admin.close()
+    assert "statement timeout" in caught.value.message
+    assert snapshot(settings) == before
