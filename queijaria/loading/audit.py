@@ -1,13 +1,18 @@
-"""raw.load_audit: one row per dataset file loaded (file, rows, bytes, checksum, time); also the loaded state."""
+"""raw.load_audit: one row per dataset file loaded (file, rows, bytes, checksum, time); also the loaded state,
+and the check that the files of a loaded batch are still the files loaded."""
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 from psycopg2.extensions import cursor as pg_cursor
 
 from queijaria.datasets import DATASETS
+from queijaria.loading.errors import LoadError
+from queijaria.loading.manifest import Batch
 from queijaria.loading.raw_schema import AUDIT_TABLE, RAW_SCHEMA
 
 AUDIT = f"{RAW_SCHEMA}.{AUDIT_TABLE}"
@@ -106,3 +111,28 @@ def loaded_chain(cursor: pg_cursor, scenario_id: str) -> list[LoadedBatch]:
     if any(len(loaded.files) != len(DATASETS) for loaded in chain.values()):
         return []
     return list(chain.values())
+
+
+def _file_sha256(path: Path) -> str:
+    with path.open("rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
+def verify_unchanged(batch: Batch, loaded: LoadedBatch) -> None:
+    """The files of a batch the raw tables hold must still be the files loaded: an edit after the fact is an error.
+
+    The manifest of an edited file still lists the old checksum, so the file cannot be reloaded either (its COPY
+    would fail the checksum): the user regenerates the batch or restores the file.
+    """
+    for dataset in DATASETS:
+        path = batch.files[dataset.name].path
+        if not path.is_file():
+            raise LoadError(path, "file listed in the manifest not found (the batch is loaded; its files must stay)")
+        sha256, size = loaded.files[dataset.name]
+        if path.stat().st_size != size or _file_sha256(path) != sha256:
+            raise LoadError(
+                path,
+                f"changed after it was loaded: it no longer matches the sha256 {sha256[:12]}... that raw.load_audit "
+                "recorded and its manifest lists; restore the file, or regenerate the batch (queijaria generate) "
+                "to load new data",
+            )

@@ -8,20 +8,19 @@ Per scenario the loader compares the chain of batches on disk with what raw.load
 Replace, per dataset: COPY into a new table created in this transaction (no WAL with wal_level=minimal, no
 index to maintain row by row), with the NOT NULL / CHECK constraints and the scenario pinned; check the seed keys
 in one query; build the primary key in bulk; then swap it in for the scenario's partition (drop old, attach new).
-Append, per dataset: COPY into a temporary table with the same checks and key, then insert into the partition
-(production orders: upsert on the key, as a later batch restates orders that changed).
+Append, per dataset: COPY into a temporary table with the same checks and the key (one per dataset and scenario,
+emptied for each batch), then insert into the partition (production orders: upsert on the key, as a later batch
+restates orders that changed).
 Then, per batch, the keys between datasets (a consumption's lot and order, a sample's order...) are checked against
 the scenario's data after the batch, in one query. A dataset that every batch has rows of may not be header-only.
 When PostgreSQL refuses a file, the transaction goes back to a savepoint, the diagnosis names file, line and column,
-and the whole load is rolled back. Whatever else stops a load (a lock held too long by another session, the server
-going away, Ctrl-C or a cancelled query) rolls it back too and ends in one clear error, without a diagnosis.
+and the whole load is rolled back. Whatever else stops a load (see `failures`) rolls it back too and ends in one
+clear error, without a diagnosis.
 A batch already loaded is skipped only when its files on disk still hash to what raw.load_audit recorded.
 """
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
 import time
 import uuid
 from collections.abc import Callable, Sequence
@@ -37,8 +36,8 @@ from psycopg2.extensions import cursor as pg_cursor
 from queijaria import PROJECT_ROOT
 from queijaria.datasets import BY_NAME, DATASETS, Dataset
 from queijaria.db.connection import ConnectionSettings, connect
-from queijaria.loading import audit, diagnosis, manifest
-from queijaria.loading.errors import LoadError, LoadInterrupted
+from queijaria.loading import audit, diagnosis, failures, manifest
+from queijaria.loading.errors import LoadError
 from queijaria.loading.raw_schema import (
     RAW_SCHEMA,
     ensure_raw_tables,
@@ -61,15 +60,10 @@ LOAD_POLL_SECONDS = 0.2
 # With wal_level=minimal, a table created in the transaction is made durable at commit by fsyncing its files or,
 # below this size, by writing it to the WAL; the WAL write costs a fifth of the fsyncs for a batch's tables.
 WAL_SKIP_THRESHOLD = "64MB"
-# A load waits this long for a lock on the raw tables (held by a reader's open transaction, a dbt run) before it
-# gives up and names the sessions holding them; while it waits, new readers of those tables queue behind it.
-LOCK_TIMEOUT = "5s"
 APPLICATION_NAME = "queijaria load"
 # SQLSTATE classes of errors caused by the file's content (data exception, integrity violation, program limit such
 # as a key too long for its index): only these are worth the diagnosis' second reading of the file.
 DATA_ERROR_CLASSES = ("22", "23", "54")
-QUERY_CANCELED = "57014"
-LOCK_NOT_AVAILABLE = "55P03"
 
 
 class _UnknownKeyError(Exception):
@@ -117,38 +111,13 @@ class Step:
     mode: str  # replace | append
 
 
-def _file_sha256(path: Path) -> str:
-    with path.open("rb") as handle:
-        return hashlib.file_digest(handle, "sha256").hexdigest()
-
-
-def verify_unchanged(batch: manifest.Batch, loaded: audit.LoadedBatch) -> None:
-    """The files of a batch the raw tables hold must still be the files loaded: an edit after the fact is an error.
-
-    The manifest of an edited file still lists the old checksum, so the file cannot be reloaded either (its COPY
-    would fail the checksum): the user regenerates the batch or restores the file.
-    """
-    for dataset in DATASETS:
-        path = batch.files[dataset.name].path
-        if not path.is_file():
-            raise LoadError(path, "file listed in the manifest not found (the batch is loaded; its files must stay)")
-        sha256, size = loaded.files[dataset.name]
-        if path.stat().st_size != size or _file_sha256(path) != sha256:
-            raise LoadError(
-                path,
-                f"changed after it was loaded: it no longer matches the sha256 {sha256[:12]}... that raw.load_audit "
-                "recorded and its manifest lists; restore the file, or regenerate the batch (queijaria generate) "
-                "to load new data",
-            )
-
-
 def plan(cursor: pg_cursor, chain: list[manifest.Batch]) -> list[Step]:
     loaded = audit.loaded_chain(cursor, chain[0].scenario_id)
     disk = [(batch.name, batch.fingerprint) for batch in chain]
     held = [(batch.batch, batch.fingerprint) for batch in loaded]
     if held and disk[: len(held)] == held:
         for batch, loaded_batch in zip(chain, loaded, strict=False):
-            verify_unchanged(batch, loaded_batch)
+            audit.verify_unchanged(batch, loaded_batch)
         return [Step(batch, "append") for batch in chain[len(held) :]]
     return [Step(chain[0], "replace")] + [Step(batch, "append") for batch in chain[1:]]
 
@@ -430,87 +399,6 @@ def _wait_for_other_loads(cursor: pg_cursor) -> None:
         time.sleep(LOAD_POLL_SECONDS)
 
 
-def _blocking_sessions(cursor: pg_cursor) -> list[str]:
-    """The other sessions holding a lock on a raw table, described for the user (oldest transaction first)."""
-    cursor.execute(
-        """
-        select
-            a.pid,
-            a.usename,
-            a.application_name,
-            a.state,
-            to_char(coalesce(a.xact_start, a.backend_start), 'YYYY-MM-DD HH24:MI:SS'),
-            extract(epoch from clock_timestamp() - coalesce(a.xact_start, a.backend_start))::bigint,
-            a.query
-        from pg_stat_activity as a
-        where a.pid <> pg_backend_pid() and a.pid in (
-            select l.pid
-            from pg_locks as l
-            inner join pg_class as c on c.oid = l.relation
-            where l.granted and c.relnamespace = %s::regnamespace
-        )
-        order by coalesce(a.xact_start, a.backend_start)
-        """,
-        (RAW_SCHEMA,),
-    )
-    return [
-        f"pid {pid} (user {user}, application {diagnosis.shown(application or '')}, {state or 'unknown state'}, "
-        f"transaction open since {since}, {seconds} s ago; "
-        f"last query {diagnosis.shown(' '.join((query or '').split()), limit=200)})"
-        for pid, user, application, state, since, seconds, query in cursor.fetchall()
-    ]
-
-
-def _lock_timeout_error(conn: pg_connection) -> LoadError:
-    try:
-        with conn.cursor() as cursor:
-            sessions = _blocking_sessions(cursor)
-        conn.rollback()
-    except psycopg2.Error:
-        sessions = []
-    problem = f"gave up after waiting {LOCK_TIMEOUT} for a lock on the raw tables"
-    if not sessions:
-        return LoadError(None, f"{problem}; no session holds one any more: load again")
-    return LoadError(
-        None,
-        f"{problem}, held by {'; '.join(sessions)}. End the transaction (commit or rollback in that session, or "
-        "select pg_terminate_backend(<pid>)) and load again",
-    )
-
-
-def _failure(conn: pg_connection, error: BaseException, *, committing: bool) -> BaseException:
-    """The one clear error a failed load ends in; the transaction is rolled back (or died with its connection)."""
-    with contextlib.suppress(psycopg2.Error):  # when the connection is gone, the server rolled back
-        conn.rollback()
-    if isinstance(error, LoadError | LoadInterrupted):
-        return error
-    if isinstance(error, KeyboardInterrupt):
-        return LoadInterrupted()
-    if not isinstance(error, psycopg2.Error):
-        return error
-    reason = next((line.strip() for line in str(error).splitlines() if line.strip()), error.__class__.__name__)
-    if conn.closed:
-        lost = "the PostgreSQL server closed the connection"
-        if not reason.startswith("server closed the connection"):
-            lost += f" ({reason})"
-        lost += ": it stopped, or the session was ended from another one"
-        if committing:
-            return LoadError(
-                None,
-                f"{lost} during the commit: the load may or may not have been committed; run it again (a batch "
-                "already loaded is skipped)",
-                rolled_back=False,
-            )
-        return LoadError(None, f"{lost}; load again once the server is back")
-    if error.pgcode == QUERY_CANCELED and "statement timeout" in reason:
-        return LoadError(None, f"PostgreSQL stopped a statement of the load ({reason}): raise statement_timeout")
-    if error.pgcode == QUERY_CANCELED:
-        return LoadInterrupted("query cancelled")
-    if error.pgcode == LOCK_NOT_AVAILABLE:
-        return _lock_timeout_error(conn)
-    return LoadError(None, f"PostgreSQL refused the load: {reason}")
-
-
 def load(
     out: Path = DEFAULT_OUT,
     scenarios: Sequence[str] | None = None,
@@ -535,7 +423,8 @@ def load(
         cursor.execute("set application_name = %s", (APPLICATION_NAME,))
         _wait_for_other_loads(cursor)
         cursor.execute(
-            "set local wal_skip_threshold = %s; set local lock_timeout = %s", (WAL_SKIP_THRESHOLD, LOCK_TIMEOUT)
+            "set local wal_skip_threshold = %s; set local lock_timeout = %s",
+            (WAL_SKIP_THRESHOLD, failures.LOCK_TIMEOUT),
         )
         ensure_raw_tables(conn, commit=False)
         for chain in chains:
@@ -549,7 +438,7 @@ def load(
         committing = True
         conn.commit()
     except BaseException as error:
-        failure = _failure(conn, error, committing=committing)
+        failure = failures.clear_error(conn, error, committing=committing)
         if failure is error:
             raise
         raise failure from error
