@@ -13,12 +13,14 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Mapping
 from datetime import timedelta
+from functools import cache
 
 from psycopg2 import sql
 from psycopg2.extensions import connection as pg_connection
 
 from queijaria.datasets import (
     BLANK,
+    BY_NAME,
     DATASETS,
     FIRST_PLAUSIBLE_DATE,
     LAST_PLAUSIBLE_DATE,
@@ -181,9 +183,10 @@ create table if not exists {RAW_SCHEMA}.{AUDIT_TABLE} (
 """
 
 
-def layout_signature(dataset: Dataset) -> str:
-    """A digest of the parent table's DDL, kept as its comment: a table whose comment differs is out of date."""
-    return "queijaria raw layout " + hashlib.sha256(create_table_sql(dataset).encode()).hexdigest()[:16]
+@cache
+def layout_signature(name: str) -> str:
+    """A digest of a parent table's DDL, kept as its comment: a table whose comment differs is out of date."""
+    return "queijaria raw layout " + hashlib.sha256(create_table_sql(BY_NAME[name]).encode()).hexdigest()[:16]
 
 
 def _table_layouts(conn: pg_connection) -> dict[str, tuple[str, str | None]]:
@@ -213,7 +216,7 @@ def ensure_raw_tables(conn: pg_connection, *, commit: bool = True) -> list[str]:
         layouts = _table_layouts(conn)
         for dataset in DATASETS:
             layout = layouts.get(dataset.name)
-            signature = layout_signature(dataset)
+            signature = layout_signature(dataset.name)
             if layout is not None and layout != ("p", signature):
                 # Views built on the old table (dbt staging) go too; the next `dbt build` recreates them.
                 cursor.execute(f"drop table {dataset.table} cascade")

@@ -71,11 +71,12 @@ class HashingReader:
         return chunk
 
     def _watch(self, chunk: bytes) -> None:
-        # The last 3 bytes of a chunk are looked at with the next one, where the byte after their colon is.
-        window = np.frombuffer(self._tail + chunk, dtype=np.uint8)
-        colons = np.flatnonzero(window[:-3] == COLON)
-        self.time_suffix_seen = not AFTER_TIME[window[colons + 3]].all()
-        self._tail = bytes(window[-3:])
+        # A colon among the previous chunk's last 3 bytes has its third next byte in this chunk.
+        for window in (self._tail + chunk[:3], chunk):
+            array = np.frombuffer(window, dtype=np.uint8)
+            if not AFTER_TIME[array[np.flatnonzero(array[:-3] == COLON) + 3]].all():
+                self.time_suffix_seen = True
+        self._tail = (self._tail + chunk[-3:])[-3:]
 
     def readline(self, size: int = -1) -> bytes:  # part of the file protocol copy_expert may use
         return self.read(CHUNK if size < 0 else size)

@@ -6,15 +6,18 @@ keys between datasets, header-only files, and files whose defects hid behind the
 from __future__ import annotations
 
 from datetime import date
+from itertools import accumulate
 from pathlib import Path
 
 import pytest
 from test_loader import FIRST, out, rows_of, set_field, settings, snapshot
 
-from queijaria.datasets import DATASETS
+from benchmarks.loading import iot_rows
+from queijaria.datasets import BY_NAME, DATASETS
 from queijaria.db.connection import ConnectionSettings
 from queijaria.loading import LoadError, load
 from queijaria.loading.sample_batch import write_batch, write_csv, write_manifest
+from queijaria.loading.streaming import CHUNK
 
 __all__ = ["out", "settings"]  # fixtures shared with test_loader.py
 
@@ -200,3 +203,25 @@ def test_byte_order_mark_is_named(out: Path, settings: ConnectionSettings) -> No
     _rewrite(folder, "weather_daily", b"\xef\xbb\xbf" + path.read_bytes())
     error = refused(out, settings)
     assert error.line == 1 and "byte-order mark" in error.message, error.message
+
+
+def test_time_zone_offset_across_a_chunk_boundary_is_seen(out: Path, settings: ConnectionSettings) -> None:
+    """The offset check rides on the chunks COPY reads: a time cut by a chunk boundary must not escape it."""
+    folder = write_batch(out, "heatwave", date(2025, 1, 1), date(2025, 1, 1))
+    lines = [",".join(BY_NAME["iot_readings"].column_names)]
+    lines += [",".join(row) for row in iot_rows(40_000, scenario="heatwave")]
+    ends = list(accumulate(len(line) + 1 for line in lines))
+    # The last line whose seconds' colon lies before the first chunk's last 3 bytes...
+    index = max(i for i in range(1, len(lines)) if ends[i - 1] + lines[i].rindex(":") < CHUNK - 2)
+    # ...moved to 2 bytes before the chunk's end by longer digits in the line before it, then given an offset:
+    # the colon is in the first chunk, what follows the seconds in the second.
+    shift = CHUNK - 2 - (ends[index - 1] + lines[index].rindex(":"))
+    lines[index - 1] += "0" * shift
+    fields = lines[index].split(",")
+    fields[2] += "+09"  # read_at
+    lines[index] = ",".join(fields)
+    content = ("\n".join(lines) + "\n").encode()
+    assert content[CHUNK - 2 : CHUNK + 4] == b":00+09"
+    _rewrite(folder, "iot_readings", content)
+    error = refused(out, settings)
+    assert (error.line, error.column) == (index + 1, "read_at") and "time-zone offset" in error.message
