@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from support import create_database, drop_database
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from queijaria.cli import app
 from queijaria.datasets import DATASETS
@@ -61,6 +61,23 @@ def snapshot(settings: ConnectionSettings) -> dict[str, object]:
         state["relations"] = cursor.fetchone()[0]
     conn.close()
     return state
+
+
+def refused(out: Path, settings: ConnectionSettings, scenarios: list[str] | None = None) -> LoadError:
+    """The LoadError of a load that must fail, after checking that it kept nothing."""
+    before = snapshot(settings)
+    with pytest.raises(LoadError) as caught:
+        load(out, scenarios, settings=settings)
+    assert snapshot(settings) == before
+    return caught.value
+
+
+def run_load_command(settings: ConnectionSettings, monkeypatch: pytest.MonkeyPatch, *args: str) -> Result:
+    """`queijaria load ARGS` against the test database."""
+    for name, value in settings.as_env().items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    return CliRunner().invoke(app, ["load", *args])
 
 
 def rows_of(settings: ConnectionSettings, query: str) -> list[tuple]:
@@ -226,20 +243,18 @@ def test_unknown_scenario_folder_is_refused(out: Path, settings: ConnectionSetti
         load(out, ["volcano"], settings=settings)
 
 
-def test_load_command_prints_a_summary_and_fails_cleanly(out: Path, settings: ConnectionSettings, monkeypatch) -> None:
-    for name, value in settings.as_env().items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("DATABASE_URL", raising=False)
+def test_load_command_prints_a_summary_and_fails_cleanly(
+    out: Path, settings: ConnectionSettings, monkeypatch: pytest.MonkeyPatch
+) -> None:
     write_batch(out, "heatwave", date(2025, 1, 1), date(2025, 1, 2))
-    runner = CliRunner()
-    ok = runner.invoke(app, ["load", "--out", str(out), "--scenario", "heatwave"])
+    ok = run_load_command(settings, monkeypatch, "--out", str(out), "--scenario", "heatwave")
     assert ok.exit_code == 0, ok.output
     assert "iot_readings" in ok.output and "total" in ok.output
-    again = runner.invoke(app, ["load", "--out", str(out)])
+    again = run_load_command(settings, monkeypatch, "--out", str(out))
     assert again.exit_code == 0 and "nothing to load" in again.output
     folder = write_batch(out, "heatwave", date(2025, 1, 3), date(2025, 1, 3), continues="2025-01-01_2025-01-02")
     set_field(folder, "energy_readings", 2, "kwh", "-1")
-    bad = runner.invoke(app, ["load", "--out", str(out)])
+    bad = run_load_command(settings, monkeypatch, "--out", str(out))
     assert bad.exit_code == 1
     assert "energy_readings.csv" in bad.output and "line 2" in bad.output and "column kwh" in bad.output
 

@@ -10,25 +10,16 @@ from itertools import accumulate
 from pathlib import Path
 
 import pytest
-from test_loader import FIRST, out, rows_of, set_field, settings, snapshot
+from test_loader import FIRST, out, refused, rows_of, set_field, settings
 
 from benchmarks.loading import iot_rows
 from queijaria.datasets import BY_NAME, DATASETS
 from queijaria.db.connection import ConnectionSettings
-from queijaria.loading import LoadError, load
+from queijaria.loading import load
 from queijaria.loading.sample_batch import write_batch, write_csv, write_manifest
 from queijaria.loading.streaming import CHUNK
 
 __all__ = ["out", "settings"]  # fixtures shared with test_loader.py
-
-
-def refused(out: Path, settings: ConnectionSettings, scenarios: list[str] | None = None) -> LoadError:
-    """The LoadError of a load that must fail, after checking that it kept nothing."""
-    before = snapshot(settings)
-    with pytest.raises(LoadError) as caught:
-        load(out, scenarios, settings=settings)
-    assert snapshot(settings) == before
-    return caught.value
 
 
 PLAUSIBLE_TYPE_BAD_VALUES = [

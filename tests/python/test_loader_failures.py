@@ -15,11 +15,9 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from test_loader import FIRST, out, set_field, settings, snapshot
-from typer.testing import CliRunner
+from test_loader import FIRST, out, run_load_command, set_field, settings, snapshot
 
 from benchmarks.loading import iot_rows
-from queijaria.cli import app
 from queijaria.db.connection import ConnectionSettings, connect
 from queijaria.loading import LoadError, load
 from queijaria.loading.command import RichReporter
@@ -48,13 +46,6 @@ def on_loader_backend(settings: ConnectionSettings, function: str) -> None:
         cursor.execute(f"select {function}(pid) from ({LOADER_PIDS}) as loader", (settings.dbname,))
         assert cursor.fetchall() == [(True,)]
     conn.close()
-
-
-def cli(settings: ConnectionSettings, monkeypatch: pytest.MonkeyPatch, *args: str):
-    for name, value in settings.as_env().items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("DATABASE_URL", raising=False)
-    return CliRunner().invoke(app, ["load", *args])
 
 
 def big_iot_batch(out: Path, rows: int) -> Path:
@@ -111,7 +102,7 @@ def test_load_command_prints_one_message_when_the_server_goes_away(
     write_batch(out, "heatwave", date(2025, 1, 1), date(2025, 1, 3))
     terminate = TerminateAt(settings, "quality_samples")
     monkeypatch.setattr(RichReporter, "file_start", lambda self, *args: terminate.file_start(*args))
-    result = cli(settings, monkeypatch, "--out", str(out))
+    result = run_load_command(settings, monkeypatch, "--out", str(out))
     assert result.exit_code == 1, result.output
     assert "load failed, nothing was loaded: the PostgreSQL server closed the connection" in result.output
     assert "Traceback" not in result.output and result.output.count("load failed") == 1
@@ -123,7 +114,7 @@ def test_load_command_prints_user_data_literally(
 ) -> None:
     folder = write_batch(out, "heatwave", date(2025, 1, 1), date(2025, 1, 3))
     set_field(folder, "iot_readings", 3, "value", value)
-    result = cli(settings, monkeypatch, "--out", str(out))
+    result = run_load_command(settings, monkeypatch, "--out", str(out))
     assert result.exit_code == 1, result.output
     assert f"{value!r} is not a number" in result.output, result.output
     assert "❌" not in result.output

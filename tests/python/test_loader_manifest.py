@@ -9,25 +9,15 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from test_loader import FIRST, out, set_field, settings, snapshot
-from typer.testing import CliRunner
+from test_loader import FIRST, out, refused, run_load_command, set_field, settings
 
-from queijaria.cli import app
 from queijaria.db.connection import ConnectionSettings
-from queijaria.loading import LoadError, load
+from queijaria.loading import load
 from queijaria.loading.sample_batch import write_batch, write_manifest
 
 __all__ = ["out", "settings"]  # fixtures shared with test_loader.py
 
 SECRET = "root:x:0:0:secret-content:/root:/bin/bash\nsecond line\n"
-
-
-def refused(out: Path, settings: ConnectionSettings, scenarios: list[str] | None = None) -> LoadError:
-    before = snapshot(settings)
-    with pytest.raises(LoadError) as caught:
-        load(out, scenarios, settings=settings)
-    assert snapshot(settings) == before
-    return caught.value
 
 
 def edit_manifest(folder: Path, edit) -> None:
@@ -118,12 +108,9 @@ def test_manifest_of_the_wrong_shape_is_one_clear_error(
 def test_load_command_reports_a_wrong_manifest_without_traceback(
     out: Path, settings: ConnectionSettings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    for name, value in settings.as_env().items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("DATABASE_URL", raising=False)
     folder = write_batch(out, "heatwave", date(2025, 1, 1), date(2025, 1, 3))
     edit_manifest(folder, lambda m: m.__setitem__("datasets", []))
-    result = CliRunner().invoke(app, ["load", "--out", str(out)])
+    result = run_load_command(settings, monkeypatch, "--out", str(out))
     assert result.exit_code == 1, result.output
     assert result.exception is None or isinstance(result.exception, SystemExit)
     assert "load failed, nothing was loaded" in result.output and "'datasets' must be an object" in result.output
