@@ -7,6 +7,42 @@ This registry is the single contract between the generators (column order of the
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """The plausible range of a numeric column: a value outside it (NaN and infinities included) is refused at load.
+
+    The bounds are wide on purpose: they stop absurd magnitudes (1e300, a misplaced exponent) and non-finite
+    numbers, never a real value, however extreme.
+    """
+
+    low: float
+    high: float
+    what: str  # what the column holds, for messages: "a quantity (kg, L, mL, g or units)"
+
+
+# One range per kind of column; a billion of any unit is beyond every lot, order and issue of a plant.
+QUANTITY = Bounds(0, 1e9, "a quantity (kg, L, mL, g or units)")
+PERCENT = Bounds(0, 100, "a percentage")
+THOUSANDS_PER_ML = Bounds(0, 1e6, "a count in thousands per mL")
+UNIT_COST = Bounds(0, 1e6, "a unit cost in R$")
+INTERVAL_KWH = Bounds(0, 1e6, "the energy of a 15-minute interval in kWh")
+SHIFT_MINUTES = Bounds(0, 1440, "minutes of a shift")
+PRIORITY = Bounds(1, 5, "a priority (1 to 5)")
+AMBIENT_DEGC = Bounds(-90, 60, "an outdoor temperature in °C")
+SENSOR_READING = Bounds(-1e6, 1e6, "a sensor reading (°C, pH, %, s)")
+LAB_RESULT = Bounds(-1e12, 1e12, "a laboratory result (%, pH or CFU/g)")
+
+# Plausible dates and times of plant data: a year outside is a typo (20250) or a placeholder (1900, 9999).
+FIRST_PLAUSIBLE_DATE = date(1990, 1, 1)
+LAST_PLAUSIBLE_DATE = date(2200, 12, 31)
+TIME_TYPES = ("timestamp", "date")
+# Identifiers are short codes; a longer text is a shifted column or garbage (and would not fit a btree key).
+MAX_IDENTIFIER_LENGTH = 100
+# What counts as blank around an identifier (ASCII whitespace, the same set in SQL and in Python).
+BLANK = " \t\n\r\f\v"
 
 
 @dataclass(frozen=True)
@@ -15,9 +51,20 @@ class Column:
     pg_type: str
     description: str
     nullable: bool = False
-    non_negative: bool = False
+    bounds: Bounds | None = None
     # (seed table, seed column) that every non-null value must exist in.
     references: tuple[str, str] | None = None
+    # (dataset, column) of another event dataset of the same scenario that every non-null value must exist in.
+    foreign_key: tuple[str, str] | None = None
+
+    @property
+    def non_negative(self) -> bool:
+        return self.bounds is not None and self.bounds.low >= 0
+
+    @property
+    def is_identifier(self) -> bool:
+        """A text id (`*_id`) checked at load to be non-blank and short; seed keys are checked against the seed."""
+        return self.pg_type == "text" and self.name.endswith("_id") and self.references is None
 
 
 @dataclass(frozen=True)
@@ -30,6 +77,9 @@ class Dataset:
     # The timestamp or date column that places a row in the simulated calendar (used for day-range loads).
     event_time_column: str
     accepted_values: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # Why every batch, even of one day, has rows of this dataset; None when a short batch may have none.
+    # A header-only file of such a dataset is refused: loaded, it would silently empty the scenario's table.
+    always_has_rows: str | None = None
 
     @property
     def column_names(self) -> list[str]:
@@ -52,16 +102,19 @@ DATASETS: tuple[Dataset, ...] = (
             Column("line_id", "text", "Production line.", references=("lines", "line_id")),
             Column("calendar_date", "date", "Production date (the shift's start date)."),
             Column("shift_id", "text", "Shift.", references=("shifts", "shift_id")),
-            Column("planned_min", "integer", "Planned operation time (POT) of the shift, minutes.", non_negative=True),
+            Column(
+                "planned_min", "integer", "Planned operation time (POT) of the shift, minutes.", bounds=SHIFT_MINUTES
+            ),
             Column(
                 "planned_downtime_min",
                 "integer",
                 "Planned downtime inside the shift (CIP, changeovers), minutes.",
-                non_negative=True,
+                bounds=SHIFT_MINUTES,
             ),
         ),
         primary_key=("scenario_id", "line_id", "calendar_date", "shift_id"),
         event_time_column="calendar_date",
+        always_has_rows="every date has its lines' shifts",
     ),
     Dataset(
         name="stock_lots",
@@ -72,32 +125,39 @@ DATASETS: tuple[Dataset, ...] = (
             Column("lot_id", "text", "Lot identifier."),
             Column("material_id", "text", "Material of the lot.", references=("raw_materials", "material_id")),
             Column("supplier_name", "text", "Farm or supplier; null for internal whey lots.", nullable=True),
-            Column("source_order_id", "text", "Production order that produced an internal lot (whey).", nullable=True),
+            Column(
+                "source_order_id",
+                "text",
+                "Production order that produced an internal lot (whey).",
+                nullable=True,
+                foreign_key=("production_orders", "order_id"),
+            ),
             Column("received_at", "timestamp", "When the lot entered stock."),
             Column("expiry_date", "date", "Last day the lot may be used."),
-            Column("quantity", "numeric", "Quantity received, in the material's unit.", non_negative=True),
+            Column("quantity", "numeric", "Quantity received, in the material's unit.", bounds=QUANTITY),
             Column("unit", "text", "Unit of measure of quantity (L, kg, mL, g, un)."),
             Column("qc_status", "text", "Quality-control status: released, pending or rejected."),
-            Column("unit_cost_brl", "numeric", "Cost per unit, R$.", non_negative=True),
-            Column("fat_pct", "numeric", "Milk fat, % (milk lots only).", nullable=True, non_negative=True),
-            Column("protein_pct", "numeric", "Milk protein, % (milk lots only).", nullable=True, non_negative=True),
+            Column("unit_cost_brl", "numeric", "Cost per unit, R$.", bounds=UNIT_COST),
+            Column("fat_pct", "numeric", "Milk fat, % (milk lots only).", nullable=True, bounds=PERCENT),
+            Column("protein_pct", "numeric", "Milk protein, % (milk lots only).", nullable=True, bounds=PERCENT),
             Column(
                 "cbt_thousand_cfu_per_ml",
                 "numeric",
                 "Total bacterial count (CBT), thousand CFU/mL (milk lots only).",
                 nullable=True,
-                non_negative=True,
+                bounds=THOUSANDS_PER_ML,
             ),
             Column(
                 "ccs_thousand_cells_per_ml",
                 "numeric",
                 "Somatic cell count (CCS), thousand cells/mL (milk lots only).",
                 nullable=True,
-                non_negative=True,
+                bounds=THOUSANDS_PER_ML,
             ),
         ),
         primary_key=("scenario_id", "lot_id"),
         event_time_column="received_at",
+        always_has_rows="milk is received every day",
         accepted_values={"qc_status": ("released", "pending", "rejected"), "unit": ("L", "kg", "mL", "g", "un")},
     ),
     Dataset(
@@ -114,20 +174,20 @@ DATASETS: tuple[Dataset, ...] = (
             Column("planned_start_at", "timestamp", "Planned start."),
             Column("planned_end_at", "timestamp", "Planned end."),
             Column("due_date", "date", "Date the order is due."),
-            Column("priority", "integer", "1 (most urgent) to 5.", non_negative=True),
-            Column("planned_kg", "numeric", "Planned quantity, kg.", non_negative=True),
+            Column("priority", "integer", "1 (most urgent) to 5.", bounds=PRIORITY),
+            Column("planned_kg", "numeric", "Planned quantity, kg.", bounds=QUANTITY),
             Column("status", "text", "planned, released, in_progress, completed or cancelled."),
             Column("actual_start_at", "timestamp", "Actual start.", nullable=True),
             Column("actual_end_at", "timestamp", "Actual end.", nullable=True),
-            Column("produced_kg", "numeric", "Quantity produced, kg.", nullable=True, non_negative=True),
-            Column(
-                "good_kg", "numeric", "Quantity produced that passed quality, kg.", nullable=True, non_negative=True
-            ),
+            Column("produced_kg", "numeric", "Quantity produced, kg.", nullable=True, bounds=QUANTITY),
+            Column("good_kg", "numeric", "Quantity produced that passed quality, kg.", nullable=True, bounds=QUANTITY),
         ),
         primary_key=("scenario_id", "order_id"),
         event_time_column="created_at",
+        always_has_rows="orders are created or change status every day",
         accepted_values={"status": ("planned", "released", "in_progress", "completed", "cancelled")},
     ),
+    # May be empty in a short batch: no production on Sundays nor on the first day of a simulation.
     Dataset(
         name="material_consumptions",
         source_system="erp",
@@ -135,15 +195,18 @@ DATASETS: tuple[Dataset, ...] = (
         columns=(
             SCENARIO,
             Column("consumption_id", "text", "Consumption identifier."),
-            Column("order_id", "text", "Order that consumed the material."),
-            Column("lot_id", "text", "Lot the material was taken from."),
+            Column(
+                "order_id", "text", "Order that consumed the material.", foreign_key=("production_orders", "order_id")
+            ),
+            Column("lot_id", "text", "Lot the material was taken from.", foreign_key=("stock_lots", "lot_id")),
             Column("material_id", "text", "Material consumed.", references=("raw_materials", "material_id")),
             Column("consumed_at", "timestamp", "When the material was issued."),
-            Column("quantity", "numeric", "Quantity consumed, in the material's unit.", non_negative=True),
+            Column("quantity", "numeric", "Quantity consumed, in the material's unit.", bounds=QUANTITY),
         ),
         primary_key=("scenario_id", "consumption_id"),
         event_time_column="consumed_at",
     ),
+    # May be empty in a short batch: most days have no maintenance.
     Dataset(
         name="maintenance_events",
         source_system="cmms",
@@ -175,10 +238,16 @@ DATASETS: tuple[Dataset, ...] = (
             SCENARIO,
             Column("sensor_id", "text", "Sensor.", references=("sensors", "sensor_id")),
             Column("read_at", "timestamp", "Reading time."),
-            Column("value", "double precision", "Reading, in the sensor's unit (see the sensors seed)."),
+            Column(
+                "value",
+                "double precision",
+                "Reading, in the sensor's unit (see the sensors seed).",
+                bounds=SENSOR_READING,
+            ),
         ),
         primary_key=("scenario_id", "sensor_id", "read_at"),
         event_time_column="read_at",
+        always_has_rows="the sensors read around the clock",
     ),
     Dataset(
         name="energy_readings",
@@ -188,10 +257,11 @@ DATASETS: tuple[Dataset, ...] = (
             SCENARIO,
             Column("meter_id", "text", "Energy meter.", references=("energy_meters", "meter_id")),
             Column("interval_start_at", "timestamp", "Start of the 15-minute interval."),
-            Column("kwh", "numeric", "Active energy in the interval, kWh.", non_negative=True),
+            Column("kwh", "numeric", "Active energy in the interval, kWh.", bounds=INTERVAL_KWH),
         ),
         primary_key=("scenario_id", "meter_id", "interval_start_at"),
         event_time_column="interval_start_at",
+        always_has_rows="the meters record every 15 minutes",
     ),
     Dataset(
         name="weather_daily",
@@ -200,12 +270,14 @@ DATASETS: tuple[Dataset, ...] = (
         columns=(
             SCENARIO,
             Column("weather_date", "date", "Date."),
-            Column("ambient_mean_degc", "numeric", "Mean outdoor temperature, °C."),
-            Column("ambient_max_degc", "numeric", "Maximum outdoor temperature, °C."),
+            Column("ambient_mean_degc", "numeric", "Mean outdoor temperature, °C.", bounds=AMBIENT_DEGC),
+            Column("ambient_max_degc", "numeric", "Maximum outdoor temperature, °C.", bounds=AMBIENT_DEGC),
         ),
         primary_key=("scenario_id", "weather_date"),
         event_time_column="weather_date",
+        always_has_rows="the weather station records every date",
     ),
+    # May be empty in a short batch: samples follow finished orders: none on Sundays nor on a simulation's first day.
     Dataset(
         name="quality_samples",
         source_system="lims",
@@ -213,16 +285,17 @@ DATASETS: tuple[Dataset, ...] = (
         columns=(
             SCENARIO,
             Column("sample_id", "text", "Sample result identifier."),
-            Column("order_id", "text", "Order sampled."),
+            Column("order_id", "text", "Order sampled.", foreign_key=("production_orders", "order_id")),
             Column("test_id", "text", "Test: moisture, fat, ph, salt or coliforms."),
             Column("sampled_at", "timestamp", "When the sample was taken."),
-            Column("value", "numeric", "Result, in the test's unit (see the quality_tests seed)."),
+            Column("value", "numeric", "Result, in the test's unit (see the quality_tests seed).", bounds=LAB_RESULT),
             Column("is_pass", "boolean", "Whether the result is within the product's specification."),
         ),
         primary_key=("scenario_id", "sample_id"),
         event_time_column="sampled_at",
         accepted_values={"test_id": ("moisture", "fat", "ph", "salt", "coliforms")},
     ),
+    # May be empty in a short batch: most days reject nothing.
     Dataset(
         name="quality_rejections",
         source_system="lims",
@@ -230,9 +303,9 @@ DATASETS: tuple[Dataset, ...] = (
         columns=(
             SCENARIO,
             Column("rejection_id", "text", "Rejection identifier."),
-            Column("order_id", "text", "Order rejected from."),
+            Column("order_id", "text", "Order rejected from.", foreign_key=("production_orders", "order_id")),
             Column("detected_at", "timestamp", "When the defect was found."),
-            Column("rejected_kg", "numeric", "Quantity rejected, kg.", non_negative=True),
+            Column("rejected_kg", "numeric", "Quantity rejected, kg.", bounds=QUANTITY),
             Column(
                 "rejection_cause_id",
                 "text",

@@ -1,4 +1,8 @@
-"""`queijaria load`: COPY the generated CSV batches into the raw schema, with progress per file and a summary."""
+"""`queijaria load`: COPY the generated CSV batches into the raw schema, with progress per file and a summary.
+
+Everything printed that comes from the user's files (values quoted in errors, folder names) is escaped: rich must
+neither read `[/oops]` as markup nor turn `:x:` into an emoji.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn, TransferSpeedColumn
 from rich.table import Table
 
@@ -32,7 +37,7 @@ class RichReporter(Reporter):
         self.task = None
 
     def batch_start(self, batch: Batch, mode: str) -> None:
-        self.console.print(f"[bold]{batch.label}[/bold] ({mode})")
+        self.console.print(f"[bold]{escape(batch.label)}[/bold] ({mode})")
 
     def file_start(self, batch: Batch, dataset: str, total_bytes: int) -> None:
         if not self.console.is_terminal:
@@ -89,17 +94,22 @@ def load(
     ] = None,
 ) -> None:
     """COPY generated CSVs into the raw schema: replace a fresh simulation, append a continued one; all or nothing."""
-    console = Console()
+    console = Console(emoji=False, highlight=False)
     started = time.perf_counter()
     try:
         result = run_load(out, scenario, batch, reporter=RichReporter(console))
     except (LoadError, ConnectionError) as error:
-        console.print(f"[bold red]load failed, nothing was loaded:[/bold red] {error}", highlight=False, soft_wrap=True)
+        unknown = isinstance(error, LoadError) and not error.rolled_back
+        outcome = "load failed" if unknown else "load failed, nothing was loaded"
+        console.print(f"[bold red]{outcome}:[/bold red] {escape(str(error))}", soft_wrap=True)
         raise typer.Exit(1) from error
+    except KeyboardInterrupt as interrupt:  # Ctrl-C, or a query cancelled from another session
+        console.print("[bold red]load interrupted, nothing was loaded[/bold red]")
+        raise typer.Exit(130) from interrupt
     for warning in result.warnings:
-        console.print(f"[yellow]warning:[/yellow] {warning}")
+        console.print(f"[yellow]warning:[/yellow] {escape(warning)}")
     for label in result.skipped:
-        console.print(f"[dim]{label}: already loaded with the same checksums, unchanged[/dim]")
+        console.print(f"[dim]{escape(label)}: already loaded with the same checksums, unchanged[/dim]")
     if result.loads:
         console.print(summary_table(result.loads, time.perf_counter() - started))
     else:

@@ -2,7 +2,8 @@
 
 The fast path leaves all checks to PostgreSQL (COPY parses the types; NOT NULL, CHECK and primary-key constraints
 judge the rows). Only when it fails does this module read the file again, in Python, to name the exact line and
-column; duplicates are found in SQL, with the line numbers kept by an identity column.
+column; duplicates are found in SQL, with the line numbers kept by an identity column. Values are quoted shortened,
+and nothing of a file's header is echoed (a file that is not a dataset's CSV is not ours to print).
 """
 
 from __future__ import annotations
@@ -10,49 +11,126 @@ from __future__ import annotations
 import csv
 import re
 from collections.abc import Iterator, Mapping
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from typing import BinaryIO
 
 import psycopg2
 from psycopg2 import sql
 from psycopg2.extensions import cursor as pg_cursor
 
-from queijaria.datasets import Column, Dataset
+from queijaria.datasets import (
+    BLANK,
+    FIRST_PLAUSIBLE_DATE,
+    LAST_PLAUSIBLE_DATE,
+    MAX_IDENTIFIER_LENGTH,
+    Column,
+    Dataset,
+)
 from queijaria.loading.errors import LoadError
 
 BOOLEANS = {"true", "false", "t", "f", "yes", "no", "y", "n", "on", "off", "1", "0"}
+INTEGER_TYPES = ("integer", "bigint", "smallint")
 INTEGER = re.compile(r"\s*[+-]?\d+\s*")
+# The CSV layout of dates and times (ISO, plant-local): what follows it in a timestamp is an offset or a zone.
+DATE_TIME = re.compile(r"(\d{4,})-(\d{1,2})-(\d{1,2})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d{1,6}))?)?)?")
 PG_LINE = re.compile(r"line (\d+)")
 PG_COLUMN = re.compile(r"column (\w+)")
+BYTE_ORDER_MARK = b"\xef\xbb\xbf"
+# No real field comes near this; a longer one is a quote that was opened and never closed.
+FIELD_LIMIT = 64 << 20
+SHOWN_CHARACTERS = 40
+TIME_RANGE = f"{FIRST_PLAUSIBLE_DATE.year}..{LAST_PLAUSIBLE_DATE.year}"
+RULES = {
+    "range": "out of range",
+    "plausible": f"a date or time outside the years {TIME_RANGE}",
+    "identifier": f"a blank identifier or one longer than {MAX_IDENTIFIER_LENGTH} characters",
+    "accepted": "not an accepted value",
+    "partition": "a row of another scenario",
+}
+
+
+def shown(value: str, limit: int = SHOWN_CHARACTERS) -> str:
+    """The value quoted for a message, cut short: a 200 KB field must not become a 200 KB message."""
+    if len(value) <= limit:
+        return repr(value)
+    return f"{value[:limit]!r}... ({len(value):,} characters)"
+
+
+def _plain(number: float) -> str:
+    return f"{number:,.0f}" if float(number).is_integer() else f"{number:,}"
+
+
+def _number_problem(column: Column, value: str) -> str | None:
+    text = value.strip()
+    if column.pg_type in INTEGER_TYPES:
+        if not INTEGER.fullmatch(value):
+            return f"wrong type: {shown(value)} is not an integer ({column.pg_type})"
+        number = Decimal(int(text))
+    else:
+        try:
+            number = Decimal(text)
+        except InvalidOperation:
+            return f"wrong type: {shown(value)} is not a number ({column.pg_type})"
+        if not number.is_finite():
+            return f"{shown(value)} is not a finite number (NaN and infinities are refused)"
+    bounds = column.bounds
+    if bounds is not None and not bounds.low <= number <= bounds.high:
+        if number < 0 <= bounds.low:
+            return f"negative value {shown(value)}: {bounds.what} must be >= {_plain(bounds.low)}"
+        return (
+            f"{shown(value)} is out of range: {bounds.what} lies between {_plain(bounds.low)} and {_plain(bounds.high)}"
+        )
+    return None
+
+
+def _time_problem(column: Column, value: str) -> str | None:
+    layout = "a date (YYYY-MM-DD)" if column.pg_type == "date" else "a timestamp (YYYY-MM-DD HH:MM:SS)"
+    text = value.strip()
+    match = DATE_TIME.match(text)
+    if match is None or (column.pg_type == "date" and match[4] is not None):
+        return f"wrong type: {shown(value)} is not {layout}"
+    rest = text[match.end() :]
+    if rest and column.pg_type == "timestamp" and match[4] is not None:
+        return (
+            f"{shown(value)} has a time-zone offset or suffix {shown(rest)}: the CSVs hold plant-local times "
+            "without offset (YYYY-MM-DD HH:MM:SS)"
+        )
+    if rest:
+        return f"wrong type: {shown(value)} is not {layout}"
+    year, month, day, hour, minute, second, fraction = match.groups()
+    if not FIRST_PLAUSIBLE_DATE.year <= int(year) <= LAST_PLAUSIBLE_DATE.year:
+        return f"year {int(year)} of {shown(value)} is out of range: plant data lies in the years {TIME_RANGE}"
+    try:
+        datetime(
+            int(year),
+            int(month),
+            int(day),
+            int(hour or 0),
+            int(minute or 0),
+            int(second or 0),
+            int((fraction or "0").ljust(6, "0")),
+        )
+    except ValueError:
+        return f"wrong type: {shown(value)} is not {layout}"
+    return None
 
 
 def _type_problem(column: Column, value: str) -> str | None:
-    """Why the text is not a value of the column's type (None when it is)."""
+    """Why the text is not a plausible value of the column's type (None when it is)."""
     kind = column.pg_type
-    try:
-        if kind in ("integer", "bigint", "smallint"):
-            if not INTEGER.fullmatch(value) or abs(int(value)) >= 2**31:
-                return f"{value!r} is not an integer"
-        elif kind == "numeric":
-            if not Decimal(value.strip()).is_finite():
-                return f"{value!r} is not a finite number"
-        elif kind == "double precision":
-            float(value)
-        elif kind == "timestamp":
-            datetime.fromisoformat(value.strip())
-        elif kind == "date":
-            date.fromisoformat(value.strip())
-        elif kind == "boolean" and value.strip().lower() not in BOOLEANS:
-            return f"{value!r} is not a boolean (true/false)"
-    except (ValueError, InvalidOperation):
-        expected = {
-            "numeric": "a number",
-            "double precision": "a number",
-            "timestamp": "a timestamp (YYYY-MM-DD HH:MM:SS)",
-            "date": "a date (YYYY-MM-DD)",
-        }.get(kind, kind)
-        return f"{value!r} is not {expected}"
+    if kind in (*INTEGER_TYPES, "numeric", "double precision"):
+        return _number_problem(column, value)
+    if kind in ("timestamp", "date"):
+        return _time_problem(column, value)
+    if kind == "boolean" and value.strip().lower() not in BOOLEANS:
+        return f"wrong type: {shown(value)} is not a boolean (true/false)"
+    if column.is_identifier:
+        if value.strip(BLANK) == "":
+            return f"blank identifier {shown(value)}"
+        if len(value) > MAX_IDENTIFIER_LENGTH:
+            return f"identifier {shown(value)} is longer than {MAX_IDENTIFIER_LENGTH} characters"
     return None
 
 
@@ -63,52 +141,88 @@ def _value_problem(
         return None if column.nullable else "missing value (empty field) in a column that may not be null"
     problem = _type_problem(column, value)
     if problem:
-        return f"wrong type: {problem} ({column.pg_type})"
-    if column.non_negative and Decimal(value.strip()) < 0:
-        return f"negative quantity {value} (must be >= 0)"
+        return problem
     allowed = dataset.accepted_values.get(column.name)
     if allowed is not None and value not in allowed:
-        return f"{value!r} is not an accepted value ({', '.join(allowed)})"
+        return f"{shown(value)} is not an accepted value ({', '.join(allowed)})"
     if column.name == "scenario_id" and value != scenario_id:
-        return f"scenario_id {value!r} in a batch of scenario {scenario_id!r}"
+        return f"scenario_id {shown(value)} in a batch of scenario {scenario_id!r}"
     if column.references and value not in reference_keys[column.name]:
         table, key = column.references
-        return f"unknown key {value!r}: not a {key} of seeds/{table}.csv"
+        return f"unknown key {shown(value)}: not a {key} of seeds/{table}.csv"
     return None
+
+
+def _lines(path: Path, handle: BinaryIO) -> Iterator[str]:
+    """The file's lines, decoded; a byte that is not UTF-8 raises LoadError at its own line."""
+    for number, raw in enumerate(handle, start=1):
+        try:
+            yield raw.decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise LoadError(
+                path,
+                f"not UTF-8: byte 0x{raw[error.start]:02x} (character {error.start + 1} of the line) cannot be decoded",
+                line=number,
+            ) from error
 
 
 def _records(path: Path) -> Iterator[tuple[int, list[str]]]:
     """(first line number, fields) of every CSV record; a broken file raises LoadError at its line."""
+    csv.field_size_limit(max(csv.field_size_limit(), FIELD_LIMIT))
     line = 1
-    try:
-        with path.open(newline="", encoding="utf-8") as handle:
-            reader = csv.reader(handle, strict=True)
+    with path.open("rb") as handle:
+        if handle.read(len(BYTE_ORDER_MARK)) == BYTE_ORDER_MARK:
+            raise LoadError(
+                path, "the file starts with a UTF-8 byte-order mark (BOM): save it as UTF-8 without BOM", line=1
+            )
+        handle.seek(0)
+        reader = csv.reader(_lines(path, handle), strict=True)
+        try:
             for fields in reader:
                 yield line, fields
                 line = reader.line_num + 1
-    except csv.Error as error:
-        raise LoadError(path, f"malformed row: {error}", line=line) from error
-    except UnicodeDecodeError as error:
-        with path.open("rb") as handle:
-            bad_line = handle.read(error.start).count(b"\n") + 1 if error.start < 2**31 else None
-        raise LoadError(path, f"not UTF-8: {error.reason}", line=bad_line) from error
+        except csv.Error as error:
+            if "field limit" in str(error):
+                problem = (
+                    f"a field longer than {FIELD_LIMIT >> 20} MB starts on this line: "
+                    'a quote (") opened here is probably never closed'
+                )
+            elif "unexpected end of data" in str(error):
+                problem = 'a quoted field starts on this line and its quote (") is never closed'
+            else:
+                problem = f"malformed row: {error}"
+            raise LoadError(path, problem, line=line) from error
+
+
+def _header_problem(path: Path, fields: list[str], expected: list[str]) -> LoadError | None:
+    """The header must be the dataset's columns, in order; the file's own first line is not echoed."""
+    if fields == expected:
+        return None
+    at = next((i for i, (a, b) in enumerate(zip(fields, expected, strict=False)) if a != b), None)
+    at = min(len(fields), len(expected)) if at is None else at
+    if at < len(expected) and at < len(fields):
+        detail = f"its field {at + 1} is not {expected[at]}"
+    else:
+        detail = f"it has {len(fields)} fields"
+    return LoadError(
+        path,
+        f"the first line must be the header {','.join(expected)}; {detail}",
+        line=1,
+        column=expected[min(at, len(expected) - 1)],
+    )
 
 
 def scan_file(
     path: Path, dataset: Dataset, scenario_id: str, reference_keys: Mapping[str, frozenset[str]]
 ) -> LoadError | None:
-    """The first row-level problem of the file (header, shape, type, null, sign, accepted value, key)."""
+    """The first row-level problem of the file (header, shape, type, range, null, identifier, value, key)."""
     expected = dataset.column_names
     try:
         for line, fields in _records(path):
             if line == 1:
-                if fields != expected:
-                    at = next((i for i, (a, b) in enumerate(zip(fields, expected, strict=False)) if a != b), None)
-                    at = min(len(fields), len(expected)) if at is None else at
-                    column = expected[at] if at < len(expected) else fields[at]
-                    return LoadError(
-                        path, f"header must be {','.join(expected)}; found {','.join(fields)}", line=1, column=column
-                    )
+                header = _header_problem(path, fields, expected)
+                if header is not None:
+                    return header
                 continue
             if len(fields) != len(expected):
                 return LoadError(
@@ -122,6 +236,32 @@ def scan_file(
                     return LoadError(path, problem, line=line, column=column.name)
     except LoadError as error:
         return error
+    return None
+
+
+def find_time_zone(path: Path, dataset: Dataset) -> LoadError | None:
+    """The first timestamp of the file written with a time-zone offset or suffix (the fast path only suspects it)."""
+    positions = [(i, column) for i, column in enumerate(dataset.columns) if column.pg_type == "timestamp"]
+    try:
+        for line, fields in _records(path):
+            if line == 1 or len(fields) != len(dataset.columns):
+                continue
+            for i, column in positions:
+                value = fields[i]
+                problem = _time_problem(column, value) if value else None
+                if problem and "time-zone" in problem:
+                    return LoadError(path, problem, line=line, column=column.name)
+    except LoadError as error:
+        return error
+    return None
+
+
+def find_value(path: Path, dataset: Dataset, column: str, value: str) -> int | None:
+    """The line of the first record whose column holds the value."""
+    index = dataset.column_names.index(column)
+    for line, fields in _records(path):
+        if line > 1 and len(fields) > index and fields[index] == value:
+            return line
     return None
 
 
@@ -191,6 +331,11 @@ def from_postgres(path: Path, error: psycopg2.Error) -> LoadError:
     line = PG_LINE.search(context)
     column = diag.column_name or (PG_COLUMN.search(context).group(1) if PG_COLUMN.search(context) else None)
     problem = (diag.message_primary or str(error)).strip()
-    if diag.message_detail:
+    # The loader's CHECK constraints are named <dataset>__<column>__<rule>.
+    parts = (diag.constraint_name or "").split("__")
+    if len(parts) == 3 and parts[2] in RULES:
+        column = column or parts[1]
+        problem = f"{RULES[parts[2]]} ({problem})"
+    elif diag.message_detail:
         problem += f" ({diag.message_detail.strip()})"
     return LoadError(path, problem, line=int(line.group(1)) if line else None, column=column)

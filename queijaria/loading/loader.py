@@ -8,10 +8,15 @@ Per scenario the loader compares the chain of batches on disk with what raw.load
 Replace, per dataset: COPY into a new table created in this transaction (no WAL with wal_level=minimal, no
 index to maintain row by row), with the NOT NULL / CHECK constraints and the scenario pinned; check the seed keys
 in one query; build the primary key in bulk; then swap it in for the scenario's partition (drop old, attach new).
-Append, per dataset: COPY into a temporary table with the same checks and key, then insert into the partition
-(production orders: upsert on the key, as a later batch restates orders that changed).
+Append, per dataset: COPY into a temporary table with the same checks and the key (one per dataset and scenario,
+emptied for each batch), then insert into the partition (production orders: upsert on the key, as a later batch
+restates orders that changed).
+Then, per batch, the keys between datasets (a consumption's lot and order, a sample's order...) are checked against
+the scenario's data after the batch, in one query. A dataset that every batch has rows of may not be header-only.
 When PostgreSQL refuses a file, the transaction goes back to a savepoint, the diagnosis names file, line and column,
-and the whole load is rolled back.
+and the whole load is rolled back. Whatever else stops a load (see `failures`) rolls it back too and ends in one
+clear error, without a diagnosis.
+A batch already loaded is skipped only when its files on disk still hash to what raw.load_audit recorded.
 """
 
 from __future__ import annotations
@@ -29,14 +34,16 @@ from psycopg2.extensions import connection as pg_connection
 from psycopg2.extensions import cursor as pg_cursor
 
 from queijaria import PROJECT_ROOT
-from queijaria.datasets import DATASETS, Dataset
+from queijaria.datasets import BY_NAME, DATASETS, Dataset
 from queijaria.db.connection import ConnectionSettings, connect
-from queijaria.loading import audit, diagnosis, manifest
+from queijaria.loading import audit, diagnosis, failures, manifest
 from queijaria.loading.errors import LoadError
 from queijaria.loading.raw_schema import (
     RAW_SCHEMA,
     ensure_raw_tables,
+    foreign_keys,
     load_table_sql,
+    missing_reference_sql,
     partition_name,
     primary_key_sql,
     unknown_key_sql,
@@ -47,10 +54,16 @@ from queijaria.loading.streaming import copy_csv
 DEFAULT_OUT = PROJECT_ROOT / "data" / "generated"
 # Datasets whose later batches may restate rows of earlier ones (same key): appended by upsert.
 RESTATED_DATASETS = frozenset({"production_orders"})
-LOCK_KEY = 0x51756A6C  # pg_advisory_xact_lock: one load at a time per database
+LOCK_KEY = 0x51756A6C  # pg_try_advisory_xact_lock: one load at a time per database
+# How often a load waiting for another one tries again: waiting in Python, not in the server, keeps Ctrl-C instant.
+LOAD_POLL_SECONDS = 0.2
 # With wal_level=minimal, a table created in the transaction is made durable at commit by fsyncing its files or,
 # below this size, by writing it to the WAL; the WAL write costs a fifth of the fsyncs for a batch's tables.
 WAL_SKIP_THRESHOLD = "64MB"
+APPLICATION_NAME = "queijaria load"
+# SQLSTATE classes of errors caused by the file's content (data exception, integrity violation, program limit such
+# as a key too long for its index): only these are worth the diagnosis' second reading of the file.
+DATA_ERROR_CLASSES = ("22", "23", "54")
 
 
 class _UnknownKeyError(Exception):
@@ -101,10 +114,11 @@ class Step:
 def plan(cursor: pg_cursor, chain: list[manifest.Batch]) -> list[Step]:
     loaded = audit.loaded_chain(cursor, chain[0].scenario_id)
     disk = [(batch.name, batch.fingerprint) for batch in chain]
-    if loaded == disk:
-        return []
-    if loaded and disk[: len(loaded)] == loaded:
-        return [Step(batch, "append") for batch in chain[len(loaded) :]]
+    held = [(batch.batch, batch.fingerprint) for batch in loaded]
+    if held and disk[: len(held)] == held:
+        for batch, loaded_batch in zip(chain, loaded, strict=False):
+            audit.verify_unchanged(batch, loaded_batch)
+        return [Step(batch, "append") for batch in chain[len(held) :]]
     return [Step(chain[0], "replace")] + [Step(batch, "append") for batch in chain[1:]]
 
 
@@ -119,30 +133,58 @@ class _Load:
         self.seeds_dir = seeds_dir
         self.reporter = reporter
         self.load_id = str(uuid.uuid4())
+        # (dataset, scenario) of the temporary load tables of appended batches created so far (reused by later ones).
+        self.append_tables: set[tuple[str, str]] = set()
         self.result = LoadResult()
 
     # -- one file ---------------------------------------------------------------------------------------------
     def _copy_keyed(
-        self, batch: manifest.Batch, dataset: Dataset, table: sql.Composable, keys: dict[str, frozenset[str]]
+        self,
+        batch: manifest.Batch,
+        dataset: Dataset,
+        table: sql.Composable,
+        keys: dict[str, frozenset[str]],
+        *,
+        keyed: bool = False,
     ) -> tuple[int, int, str]:
         entry = batch.files[dataset.name]
         if not entry.path.is_file():
             raise LoadError(entry.path, "file listed in the manifest not found")
         self.reporter.file_start(batch, dataset.name, entry.path.stat().st_size)
-        rows, size, sha256 = copy_csv(self.cursor, entry.path, table, dataset.column_names, self.reporter.file_bytes)
-        # The bulk primary-key build and the seed-key check, in one round trip.
-        statements = [sql.SQL("alter table {} add {}").format(table, sql.SQL(primary_key_sql(dataset)))]
+        copied = copy_csv(
+            self.cursor,
+            entry.path,
+            table,
+            dataset.column_names,
+            self.reporter.file_bytes,
+            watch_times=any(column.pg_type == "timestamp" for column in dataset.columns),
+        )
+        # The bulk primary-key build (of a table created without it) and the seed-key check, in one round trip.
+        statements = (
+            [] if keyed else [sql.SQL("alter table {} add {}").format(table, sql.SQL(primary_key_sql(dataset)))]
+        )
         check = unknown_key_sql(dataset, table, keys)
         if check is not None:
             statements.append(check)
-        self.cursor.execute(sql.SQL("; ").join(statements))
+        if statements:
+            self.cursor.execute(sql.SQL("; ").join(statements))
         if check is not None and self.cursor.fetchone() is not None:
             raise _UnknownKeyError
-        if sha256 != entry.sha256:
-            raise LoadError(entry.path, f"checksum {sha256} differs from the manifest's {entry.sha256}")
-        if rows != entry.rows:
-            raise LoadError(entry.path, f"{rows} rows, the manifest says {entry.rows}")
-        return rows, size, sha256
+        if copied.sha256 != entry.sha256:
+            raise LoadError(entry.path, f"checksum {copied.sha256} differs from the manifest's {entry.sha256}")
+        if copied.rows != entry.rows:
+            raise LoadError(entry.path, f"{copied.rows} rows, the manifest says {entry.rows}")
+        if copied.rows == 0 and dataset.always_has_rows:
+            raise LoadError(
+                entry.path,
+                f"header only, no rows: every batch has {dataset.name} ({dataset.always_has_rows}), and loading "
+                "this file would empty the scenario's table",
+            )
+        if copied.time_suffix_seen:
+            found = diagnosis.find_time_zone(entry.path, dataset)
+            if found is not None:
+                raise found
+        return copied.rows, copied.bytes, copied.sha256
 
     def _guarded(
         self,
@@ -152,12 +194,18 @@ class _Load:
         *,
         existing: sql.Composable | None,
     ) -> tuple[int, int, str]:
-        """Run one file's work under a savepoint; on a database error, find and raise the precise LoadError."""
+        """Run one file's work under a savepoint; on a data error, find and raise the precise LoadError.
+
+        Any other failure (lock timeout, cancel, lost connection, Ctrl-C) goes up as it is: reading the file again
+        would only delay the message.
+        """
         path = batch.files[dataset.name].path
         self.cursor.execute("savepoint load_file")
         try:
             outcome = work()
         except (psycopg2.Error, _UnknownKeyError) as error:
+            if isinstance(error, psycopg2.Error) and (error.pgcode or "")[:2] not in DATA_ERROR_CLASSES:
+                raise
             self.cursor.execute("rollback to savepoint load_file")
             keys = dataset_reference_keys(dataset, self.seeds_dir)
             found = diagnosis.scan_file(path, dataset, batch.scenario_id, keys)
@@ -173,6 +221,42 @@ class _Load:
             raise (found or diagnosis.from_postgres(path, error)) from error
         self.cursor.execute("release savepoint load_file")
         return outcome
+
+    def _check_references(
+        self,
+        batch: manifest.Batch,
+        loaded: Callable[[Dataset], sql.Composable],
+        scenario_data: Callable[[Dataset], sql.Composable],
+        where: str,
+    ) -> None:
+        """Every key a batch's rows take from another dataset (a lot, an order) exists in the scenario's data.
+
+        `loaded` is the table holding the batch's rows of a dataset, `scenario_data` the one holding the scenario's
+        rows after the batch; one query checks every such key.
+        """
+        checks = [(dataset, column) for dataset in DATASETS for column in foreign_keys(dataset)]
+        self.cursor.execute(
+            sql.SQL("select {}").format(
+                sql.SQL(", ").join(
+                    missing_reference_sql(column, loaded(dataset), scenario_data(BY_NAME[column.foreign_key[0]]))
+                    for dataset, column in checks
+                    if column.foreign_key is not None
+                )
+            )
+        )
+        missing = self.cursor.fetchone()
+        for (dataset, column), value in zip(checks, missing, strict=True):
+            if value is None or column.foreign_key is None:
+                continue
+            target, key = column.foreign_key
+            path = batch.files[dataset.name].path
+            raise LoadError(
+                path,
+                f"{column.name} {diagnosis.shown(value)} is not a {key} of {target} in scenario "
+                f"{batch.scenario_id!r}: {where.format(target=target)}",
+                line=diagnosis.find_value(path, dataset, column.name, value),
+                column=column.name,
+            )
 
     def _record(
         self,
@@ -209,30 +293,29 @@ class _Load:
 
     # -- batches ----------------------------------------------------------------------------------------------
     def replace(self, batch: manifest.Batch) -> None:
-        swaps: list[Dataset] = []
+        def staged(dataset: Dataset) -> sql.Identifier:
+            return sql.Identifier(RAW_SCHEMA, f"{partition_name(dataset, batch.scenario_id)}__new")
+
         for dataset in DATASETS:
             started, clock = datetime.now(UTC), time.perf_counter()
-            partition = partition_name(dataset, batch.scenario_id)
-            staged = sql.Identifier(RAW_SCHEMA, f"{partition}__new")
             keys = dataset_reference_keys(dataset, self.seeds_dir)
 
-            def work(dataset: Dataset = dataset, staged: sql.Identifier = staged, keys: dict = keys):
-                self.cursor.execute(load_table_sql(dataset, staged, batch.scenario_id))
-                return self._copy_keyed(batch, dataset, staged, keys)
+            def work(dataset: Dataset = dataset, keys: dict = keys):
+                table = staged(dataset)
+                self.cursor.execute(load_table_sql(dataset, table, batch.scenario_id))
+                return self._copy_keyed(batch, dataset, table, keys)
 
             outcome = self._guarded(batch, dataset, work, existing=None)
-            swaps.append(dataset)
             self._record(batch, dataset, "replace", outcome, started, time.perf_counter() - clock)
+        self._check_references(batch, staged, staged, "the batch's {target}.csv lacks it")
         # The swaps come last (dropping a partition locks its parent table until commit), in one round trip.
         swap = []
-        for dataset in swaps:
+        for dataset in DATASETS:
             name = partition_name(dataset, batch.scenario_id)
             partition = sql.Identifier(RAW_SCHEMA, name)
             swap += [
                 sql.SQL("drop table if exists {}").format(partition),
-                sql.SQL("alter table {} rename to {}").format(
-                    sql.Identifier(RAW_SCHEMA, f"{name}__new"), sql.Identifier(name)
-                ),
+                sql.SQL("alter table {} rename to {}").format(staged(dataset), sql.Identifier(name)),
                 sql.SQL("alter index {} rename to {}").format(
                     sql.Identifier(RAW_SCHEMA, f"{name}__new_pkey"), sql.Identifier(f"{name}_pkey")
                 ),
@@ -243,19 +326,28 @@ class _Load:
         self.cursor.execute(sql.SQL("; ").join(swap))
 
     def append(self, batch: manifest.Batch) -> None:
+        def staged(dataset: Dataset) -> sql.Identifier:
+            return sql.Identifier(f"append__{partition_name(dataset, batch.scenario_id)}")
+
+        def partition(dataset: Dataset) -> sql.Identifier:
+            return sql.Identifier(RAW_SCHEMA, partition_name(dataset, batch.scenario_id))
+
         for dataset in DATASETS:
             started, clock = datetime.now(UTC), time.perf_counter()
-            partition = sql.Identifier(RAW_SCHEMA, partition_name(dataset, batch.scenario_id))
-            staged = sql.Identifier(f"append__{dataset.name}")
             keys = dataset_reference_keys(dataset, self.seeds_dir)
             upsert = dataset.name in RESTATED_DATASETS
+            created = (dataset.name, batch.scenario_id) in self.append_tables
 
-            def work(dataset=dataset, partition=partition, staged=staged, keys=keys, upsert=upsert):
-                self.cursor.execute(load_table_sql(dataset, staged, batch.scenario_id, temporary=True))
-                outcome = self._copy_keyed(batch, dataset, staged, keys)
+            def work(dataset: Dataset = dataset, keys: dict = keys, upsert: bool = upsert, created: bool = created):
+                target, table = partition(dataset), staged(dataset)
+                if created:
+                    self.cursor.execute(sql.SQL("truncate {}").format(table))
+                else:
+                    self.cursor.execute(load_table_sql(dataset, table, batch.scenario_id, temporary=True))
+                outcome = self._copy_keyed(batch, dataset, table, keys, keyed=True)
                 key = sql.SQL(", ").join(sql.Identifier(k) for k in dataset.primary_key)
                 insert = sql.SQL("insert into {} ({}, loaded_at) select {}, loaded_at from {}").format(
-                    partition, _columns(dataset), _columns(dataset), staged
+                    target, _columns(dataset), _columns(dataset), table
                 )
                 if upsert:
                     others = [name for name in [*dataset.column_names, "loaded_at"] if name not in dataset.primary_key]
@@ -264,11 +356,16 @@ class _Load:
                         key,
                         sql.SQL(", ").join(sql.SQL("{0} = excluded.{0}").format(sql.Identifier(n)) for n in others),
                     )
-                self.cursor.execute(sql.SQL("{}; drop table {}").format(insert, staged))
+                self.cursor.execute(insert)
                 return outcome
 
-            outcome = self._guarded(batch, dataset, work, existing=None if upsert else partition)
+            outcome = self._guarded(batch, dataset, work, existing=None if upsert else partition(dataset))
+            self.append_tables.add((dataset.name, batch.scenario_id))
             self._record(batch, dataset, "append", outcome, started, time.perf_counter() - clock)
+        # The batch's rows stay in their load tables (emptied by the next batch) for the check of the keys.
+        self._check_references(
+            batch, staged, partition, "neither the batch's {target}.csv nor an earlier batch of the scenario has it"
+        )
 
 
 def _chains(out: Path, scenarios: Sequence[str] | None, batch: str | None, seeds_dir: Path, result: LoadResult):
@@ -293,6 +390,15 @@ def _chains(out: Path, scenarios: Sequence[str] | None, batch: str | None, seeds
     return chains
 
 
+def _wait_for_other_loads(cursor: pg_cursor) -> None:
+    """Take the one-load-at-a-time lock, waiting as long as another load holds it."""
+    while True:
+        cursor.execute("select pg_try_advisory_xact_lock(%s)", (LOCK_KEY,))
+        if cursor.fetchone()[0]:
+            return
+        time.sleep(LOAD_POLL_SECONDS)
+
+
 def load(
     out: Path = DEFAULT_OUT,
     scenarios: Sequence[str] | None = None,
@@ -302,16 +408,24 @@ def load(
     seeds_dir: Path = SEEDS_DIR,
     reporter: Reporter | None = None,
 ) -> LoadResult:
-    """Load the generated batches of the scenarios (all found when None or ["all"]); raises LoadError."""
+    """Load the generated batches of the scenarios (all found when None or ["all"]).
+
+    Raises LoadError (nothing was loaded), or LoadInterrupted on Ctrl-C or a cancelled query (nothing was loaded).
+    """
     result = LoadResult()
     chains = _chains(Path(out), scenarios, batch, seeds_dir, result)
     conn = connect(settings)
+    committing = False
     try:
         job = _Load(conn, seeds_dir, reporter or Reporter())
         job.result = result
         cursor = job.cursor
-        cursor.execute("select pg_advisory_xact_lock(%s)", (LOCK_KEY,))
-        cursor.execute("set local wal_skip_threshold = %s", (WAL_SKIP_THRESHOLD,))
+        cursor.execute("set application_name = %s", (APPLICATION_NAME,))
+        _wait_for_other_loads(cursor)
+        cursor.execute(
+            "set local wal_skip_threshold = %s; set local lock_timeout = %s",
+            (WAL_SKIP_THRESHOLD, failures.LOCK_TIMEOUT),
+        )
         ensure_raw_tables(conn, commit=False)
         for chain in chains:
             steps = plan(cursor, chain)
@@ -321,10 +435,13 @@ def load(
             for step in steps:
                 job.reporter.batch_start(step.batch, step.mode)
                 getattr(job, step.mode)(step.batch)
+        committing = True
         conn.commit()
-    except BaseException:
-        conn.rollback()
-        raise
+    except BaseException as error:
+        failure = failures.clear_error(conn, error, committing=committing)
+        if failure is error:
+            raise
+        raise failure from error
     finally:
         conn.close()
     return result

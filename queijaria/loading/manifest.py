@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from queijaria.datasets import DATASETS
 from queijaria.loading.errors import LoadError
 
 MANIFEST = "manifest.json"
+SHA256 = re.compile(r"[0-9a-fA-F]{64}")
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,33 @@ class Batch:
         return digest.hexdigest()
 
 
+def _dataset_file(path: Path, folder: Path, name: str, entry: object) -> DatasetFile:
+    """One dataset's entry of the manifest: its file, confined to the batch folder, and its rows, bytes, sha256."""
+    where = f"dataset {name!r}"
+    if not isinstance(entry, dict):
+        raise LoadError(path, f"{where}: must be an object with file, rows, bytes and sha256")
+    file = entry.get("file", f"{name}.csv")
+    if not isinstance(file, str) or not file.strip():
+        raise LoadError(path, f"{where}: 'file' must be a file name")
+    relative = Path(file)
+    if relative.is_absolute() or ".." in relative.parts or relative.drive:
+        raise LoadError(path, f"{where}: 'file' {file!r} must be a file of the batch folder (no absolute path, no ..)")
+    # A symlink may still lead elsewhere: the resolved file must stay inside the batch folder.
+    target = folder / relative
+    if not target.resolve().is_relative_to(folder.resolve()):
+        raise LoadError(path, f"{where}: 'file' {file!r} leads outside the batch folder")
+    numbers = {}
+    for key in ("rows", "bytes"):
+        value = entry.get(key)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise LoadError(path, f"{where}: {key!r} must be a whole number >= 0, got {value!r}")
+        numbers[key] = value
+    sha256 = entry.get("sha256")
+    if not isinstance(sha256, str) or not SHA256.fullmatch(sha256):
+        raise LoadError(path, f"{where}: 'sha256' must be 64 hexadecimal digits")
+    return DatasetFile(dataset=name, path=target, rows=numbers["rows"], bytes=numbers["bytes"], sha256=sha256.lower())
+
+
 def read_manifest(folder: Path) -> Batch:
     path = folder / MANIFEST
     try:
@@ -59,33 +88,36 @@ def read_manifest(folder: Path) -> Batch:
         raise LoadError(path, "manifest not found") from error
     except json.JSONDecodeError as error:
         raise LoadError(path, f"not valid JSON: {error.msg}", line=error.lineno) from error
+    except (UnicodeDecodeError, OSError) as error:
+        raise LoadError(path, f"cannot be read as UTF-8 text ({error.__class__.__name__})") from error
+    if not isinstance(data, dict):
+        raise LoadError(path, "a manifest must be a JSON object")
     for key in ("scenario_id", "first_date", "last_date", "datasets"):
         if key not in data:
             raise LoadError(path, f"manifest has no {key!r}")
+    for key in ("scenario_id", "first_date", "last_date"):
+        if not isinstance(data[key], str):
+            raise LoadError(path, f"{key!r} must be a string")
     if data["scenario_id"] != folder.parent.name:
         raise LoadError(path, f"scenario_id {data['scenario_id']!r} differs from its folder {folder.parent.name!r}")
+    continues = data.get("continues")
+    if continues is not None and not isinstance(continues, str):
+        raise LoadError(path, "'continues' must be a batch folder name or null")
+    datasets = data["datasets"]
+    if not isinstance(datasets, dict):
+        raise LoadError(path, f"'datasets' must be an object with one entry per dataset, got {type(datasets).__name__}")
     files: dict[str, DatasetFile] = {}
     for dataset in DATASETS:
-        entry = data["datasets"].get(dataset.name)
-        if entry is None:
+        if dataset.name not in datasets:
             raise LoadError(path, f"manifest lists no dataset {dataset.name!r}")
-        try:
-            files[dataset.name] = DatasetFile(
-                dataset=dataset.name,
-                path=folder / entry.get("file", f"{dataset.name}.csv"),
-                rows=int(entry["rows"]),
-                bytes=int(entry["bytes"]),
-                sha256=str(entry["sha256"]).lower(),
-            )
-        except (KeyError, TypeError, ValueError) as error:
-            raise LoadError(path, f"dataset {dataset.name!r}: needs rows, bytes and sha256 ({error})") from error
+        files[dataset.name] = _dataset_file(path, folder, dataset.name, datasets[dataset.name])
     return Batch(
         scenario_id=data["scenario_id"],
         name=folder.name,
         folder=folder,
-        first_date=str(data["first_date"]),
-        last_date=str(data["last_date"]),
-        continues=data.get("continues"),
+        first_date=data["first_date"],
+        last_date=data["last_date"],
+        continues=continues,
         files=files,
         manifest_mtime=path.stat().st_mtime,
     )

@@ -1,19 +1,34 @@
 """DDL of the `raw` schema, derived from the dataset registry so that tables and CSVs never drift apart.
 
 Every raw table is partitioned by LIST (scenario_id), one partition per scenario (`raw.<dataset>__<scenario>`), so
-that replacing a scenario swaps one partition inside the load transaction. The NOT NULL, non-negative and
-accepted-values rules of datasets.py are constraints of the table (PostgreSQL checks them during COPY); the
-loader's load tables add a check that pins the scenario, and `unknown_key_sql` checks that keys exist in the seeds.
+that replacing a scenario swaps one partition inside the load transaction. The rules of datasets.py are constraints
+of the table, which PostgreSQL checks during COPY: NOT NULL, accepted values, the plausible range of every number
+(which also refuses NaN and infinities: NaN is greater than every number in PostgreSQL), of every date and time,
+and non-blank, short identifiers. The loader's load tables add a check that pins the scenario; `unknown_key_sql`
+checks that keys exist in the seeds and `missing_reference_sql` that keys exist in the scenario's other datasets.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Mapping
+from datetime import timedelta
+from functools import cache
 
 from psycopg2 import sql
 from psycopg2.extensions import connection as pg_connection
 
-from queijaria.datasets import DATASETS, Dataset
+from queijaria.datasets import (
+    BLANK,
+    BY_NAME,
+    DATASETS,
+    FIRST_PLAUSIBLE_DATE,
+    LAST_PLAUSIBLE_DATE,
+    MAX_IDENTIFIER_LENGTH,
+    TIME_TYPES,
+    Column,
+    Dataset,
+)
 
 RAW_SCHEMA = "raw"
 AUDIT_TABLE = "load_audit"
@@ -23,15 +38,43 @@ def _literal_list(values: Iterable[str]) -> str:
     return ", ".join("'" + value.replace("'", "''") + "'" for value in values)
 
 
+def _sql_number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else repr(float(value))
+
+
+def _blank_characters() -> str:
+    return "E'" + "".join(f"\\x{ord(character):02x}" for character in BLANK) + "'"
+
+
+def column_checks(dataset: Dataset, column: Column) -> list[str]:
+    """The CHECK constraints of one column, named `<dataset>__<column>__<rule>` (the diagnosis reads the rule)."""
+    prefix = f"constraint {dataset.name}__{column.name}"
+    checks = []
+    if column.bounds is not None:
+        low, high = _sql_number(column.bounds.low), _sql_number(column.bounds.high)
+        checks.append(f"{prefix}__range check ({column.name} between {low} and {high})")
+    if column.pg_type in TIME_TYPES:
+        after = LAST_PLAUSIBLE_DATE + timedelta(days=1)
+        checks.append(
+            f"{prefix}__plausible check ({column.name} >= '{FIRST_PLAUSIBLE_DATE}' and {column.name} < '{after}')"
+        )
+    if column.is_identifier:
+        checks.append(
+            f"{prefix}__identifier check (btrim({column.name}, {_blank_characters()}) <> ''"
+            f" and length({column.name}) <= {MAX_IDENTIFIER_LENGTH})"
+        )
+    values = dataset.accepted_values.get(column.name)
+    if values is not None:
+        checks.append(f"{prefix}__accepted check ({column.name} in ({_literal_list(values)}))")
+    return checks
+
+
 def column_definitions(dataset: Dataset) -> list[str]:
     """Columns, NOT NULL and the contract's CHECK constraints (same names on the parent and on every partition)."""
     parts = [f"{column.name} {column.pg_type}{'' if column.nullable else ' not null'}" for column in dataset.columns]
     parts.append("loaded_at timestamptz not null default now()")
     for column in dataset.columns:
-        if column.non_negative:
-            parts.append(f"constraint {dataset.name}__{column.name}__non_negative check ({column.name} >= 0)")
-    for name, values in dataset.accepted_values.items():
-        parts.append(f"constraint {dataset.name}__{name}__accepted check ({name} in ({_literal_list(values)}))")
+        parts.extend(column_checks(dataset, column))
     return parts
 
 
@@ -63,18 +106,19 @@ def partition_name(dataset: Dataset, scenario_id: str) -> str:
 
 
 def load_table_sql(
-    dataset: Dataset,
-    table: sql.Composable,
-    scenario_id: str,
-    *,
-    temporary: bool = False,
+    dataset: Dataset, table: sql.Composable, scenario_id: str, *, temporary: bool = False
 ) -> sql.Composed:
-    """A plain table shaped like one partition, without its primary key (built after COPY, in bulk).
+    """A plain table shaped like one partition; a permanent one without its primary key (built after COPY, in bulk).
 
+    A temporary one (the load table of appended batches) has its key from the start: it is created once per load
+    and emptied for each batch, because every table created and dropped in a transaction keeps locks on all its
+    objects (columns' types, constraints, index) until the commit, and a long chain of batches ran out of them.
     Extra check: scenario_id equals the partition's value, which lets ATTACH PARTITION skip its validation scan.
     """
     parts = column_definitions(dataset)
     parts.append(f"constraint {dataset.name}__scenario_id__partition check (scenario_id = '{scenario_id}')")
+    if temporary:
+        parts.append(primary_key_sql(dataset))
     body = ",\n    ".join(parts)
     prefix = "create temporary table" if temporary else "create table"
     suffix = " on commit drop" if temporary else ""
@@ -99,6 +143,25 @@ def unknown_key_sql(
     return sql.SQL("select 1 from {} where " + " or ".join(tests) + " limit 1").format(table)
 
 
+def foreign_keys(dataset: Dataset) -> list[Column]:
+    """The columns of the dataset that reference another event dataset of the scenario."""
+    return [column for column in dataset.columns if column.foreign_key is not None]
+
+
+def missing_reference_sql(column: Column, referencing: sql.Composable, referenced: sql.Composable) -> sql.Composed:
+    """A scalar subquery: one value of the column that the referenced table lacks (null when there is none)."""
+    assert column.foreign_key is not None
+    return sql.SQL(
+        "(select t.{column} from {referencing} as t where t.{column} is not null and not exists"
+        " (select from {referenced} as r where r.{key} = t.{column}) limit 1)"
+    ).format(
+        column=sql.Identifier(column.name),
+        referencing=referencing,
+        referenced=referenced,
+        key=sql.Identifier(column.foreign_key[1]),
+    )
+
+
 AUDIT_TABLE_SQL = f"""
 create table if not exists {RAW_SCHEMA}.{AUDIT_TABLE} (
     load_audit_id bigint generated always as identity primary key,
@@ -120,36 +183,32 @@ create table if not exists {RAW_SCHEMA}.{AUDIT_TABLE} (
 """
 
 
-def _table_layouts(conn: pg_connection) -> dict[str, tuple[str, list[str], str | None]]:
-    """Table name -> (relkind, column names, primary key definition) of the tables of the raw schema."""
+@cache
+def layout_signature(name: str) -> str:
+    """A digest of a parent table's DDL, kept as its comment: a table whose comment differs is out of date."""
+    return "queijaria raw layout " + hashlib.sha256(create_table_sql(BY_NAME[name]).encode()).hexdigest()[:16]
+
+
+def _table_layouts(conn: pg_connection) -> dict[str, tuple[str, str | None]]:
+    """Table name -> (relkind, comment) of the tables of the raw schema."""
     with conn.cursor() as cursor:
         cursor.execute(
             """
-            select
-                c.relname::text,
-                c.relkind::text,
-                array_agg(a.attname::text order by a.attnum),
-                (
-                    select pg_get_constraintdef(k.oid)
-                    from pg_constraint as k
-                    where k.conrelid = c.oid and k.contype = 'p'
-                )
+            select c.relname::text, c.relkind::text, obj_description(c.oid, 'pg_class')
             from pg_class as c
-            join pg_namespace as n on n.oid = c.relnamespace
-            join pg_attribute as a on a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped
-            where n.nspname = %s and c.relkind in ('r', 'p')
-            group by c.oid, c.relname, c.relkind
+            where c.relnamespace = %s::regnamespace and c.relkind in ('r', 'p')
             """,
             (RAW_SCHEMA,),
         )
-        return {name: (kind, columns, key) for name, kind, columns, key in cursor.fetchall()}
+        return {name: (kind, comment) for name, kind, comment in cursor.fetchall()}
 
 
 def ensure_raw_tables(conn: pg_connection, *, commit: bool = True) -> list[str]:
     """Create the raw schema, its partitioned tables and the load audit; returns the tables (re)created.
 
-    A table whose layout no longer matches datasets.py (or an older, unpartitioned one) is dropped and created
-    again, and the load audit forgets every load, so that the next load replaces each scenario from its CSVs.
+    A table whose layout no longer matches datasets.py (columns, key or constraints; or an older, unpartitioned
+    one) is dropped and created again, and the load audit forgets every load, so that the next load replaces each
+    scenario from its CSVs (and checks them against today's rules).
     """
     created: list[str] = []
     with conn.cursor() as cursor:
@@ -157,17 +216,14 @@ def ensure_raw_tables(conn: pg_connection, *, commit: bool = True) -> list[str]:
         layouts = _table_layouts(conn)
         for dataset in DATASETS:
             layout = layouts.get(dataset.name)
-            expected = [*dataset.column_names, "loaded_at"]
-            if layout is not None and (layout[0], layout[1], layout[2]) != (
-                "p",
-                expected,
-                f"PRIMARY KEY ({', '.join(index_key(dataset))})",
-            ):
+            signature = layout_signature(dataset.name)
+            if layout is not None and layout != ("p", signature):
                 # Views built on the old table (dbt staging) go too; the next `dbt build` recreates them.
                 cursor.execute(f"drop table {dataset.table} cascade")
                 layout = None
             if layout is None:
                 cursor.execute(create_table_sql(dataset))
+                cursor.execute(f"comment on table {dataset.table} is %s", (signature,))
                 created.append(dataset.table)
         cursor.execute(AUDIT_TABLE_SQL)
         if created:

@@ -5,17 +5,19 @@ from __future__ import annotations
 import csv
 import json
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
 from support import create_database, drop_database
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from queijaria.cli import app
 from queijaria.datasets import DATASETS
 from queijaria.db.connection import ConnectionSettings, connect, resolve
 from queijaria.loading import LoadError, load
+from queijaria.loading.loader import Reporter
+from queijaria.loading.manifest import Batch
 from queijaria.loading.sample_batch import write_batch, write_manifest
 
 FIRST = "2025-01-01_2025-01-03"
@@ -59,6 +61,23 @@ def snapshot(settings: ConnectionSettings) -> dict[str, object]:
         state["relations"] = cursor.fetchone()[0]
     conn.close()
     return state
+
+
+def refused(out: Path, settings: ConnectionSettings, scenarios: list[str] | None = None) -> LoadError:
+    """The LoadError of a load that must fail, after checking that it kept nothing."""
+    before = snapshot(settings)
+    with pytest.raises(LoadError) as caught:
+        load(out, scenarios, settings=settings)
+    assert snapshot(settings) == before
+    return caught.value
+
+
+def run_load_command(settings: ConnectionSettings, monkeypatch: pytest.MonkeyPatch, *args: str) -> Result:
+    """`queijaria load ARGS` against the test database."""
+    for name, value in settings.as_env().items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    return CliRunner().invoke(app, ["load", *args])
 
 
 def rows_of(settings: ConnectionSettings, query: str) -> list[tuple]:
@@ -142,8 +161,8 @@ BAD_FILES = [
     # (dataset, line, column, value written, words the message must contain)
     ("iot_readings", 5, "value", "abc", "wrong type"),
     ("iot_readings", 3, "read_at", "2025-13-45 25:00:00", "wrong type"),
-    ("stock_lots", 3, "quantity", "-5", "negative quantity"),
-    ("material_consumptions", 2, "quantity", "-0.5", "negative quantity"),
+    ("stock_lots", 3, "quantity", "-5", "negative value"),
+    ("material_consumptions", 2, "quantity", "-0.5", "negative value"),
     ("iot_readings", 4, "sensor_id", "TT-NOPE-99", "unknown key"),
     ("production_orders", 2, "product_id", "GOUDA", "unknown key"),
     ("stock_lots", 2, "material_id", "", "missing value"),
@@ -224,19 +243,49 @@ def test_unknown_scenario_folder_is_refused(out: Path, settings: ConnectionSetti
         load(out, ["volcano"], settings=settings)
 
 
-def test_load_command_prints_a_summary_and_fails_cleanly(out: Path, settings: ConnectionSettings, monkeypatch) -> None:
-    for name, value in settings.as_env().items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("DATABASE_URL", raising=False)
+def test_load_command_prints_a_summary_and_fails_cleanly(
+    out: Path, settings: ConnectionSettings, monkeypatch: pytest.MonkeyPatch
+) -> None:
     write_batch(out, "heatwave", date(2025, 1, 1), date(2025, 1, 2))
-    runner = CliRunner()
-    ok = runner.invoke(app, ["load", "--out", str(out), "--scenario", "heatwave"])
+    ok = run_load_command(settings, monkeypatch, "--out", str(out), "--scenario", "heatwave")
     assert ok.exit_code == 0, ok.output
     assert "iot_readings" in ok.output and "total" in ok.output
-    again = runner.invoke(app, ["load", "--out", str(out)])
+    again = run_load_command(settings, monkeypatch, "--out", str(out))
     assert again.exit_code == 0 and "nothing to load" in again.output
     folder = write_batch(out, "heatwave", date(2025, 1, 3), date(2025, 1, 3), continues="2025-01-01_2025-01-02")
     set_field(folder, "energy_readings", 2, "kwh", "-1")
-    bad = runner.invoke(app, ["load", "--out", str(out)])
+    bad = run_load_command(settings, monkeypatch, "--out", str(out))
     assert bad.exit_code == 1
     assert "energy_readings.csv" in bad.output and "line 2" in bad.output and "column kwh" in bad.output
+
+
+class LockCounter(Reporter):
+    """Counts, at the start of every batch, the locks the load holds (from another session)."""
+
+    def __init__(self, settings: ConnectionSettings):
+        self.settings = settings
+        self.counts: list[int] = []
+
+    def batch_start(self, batch: Batch, mode: str) -> None:
+        held = rows_of(
+            self.settings,
+            "select count(*) from pg_locks where pid in (select pid from pg_locks where locktype = 'advisory'"
+            " and granted and database = (select oid from pg_database where datname = current_database()))",
+        )
+        self.counts.append(held[0][0])
+
+
+def test_long_chain_of_appended_batches_loads_in_one_transaction(out: Path, settings: ConnectionSettings) -> None:
+    """Two months of daily batches in one load. A table created and dropped in a transaction keeps locks on all its
+    objects until the commit: the locks of a load must not grow with its batches, or a long chain runs out of them
+    ("out of shared memory")."""
+    previous = FIRST
+    for offset in range(60):
+        day = date(2025, 1, 4) + timedelta(days=offset)
+        write_batch(out, "baseline", day, day, continues=previous)
+        previous = f"{day.isoformat()}_{day.isoformat()}"
+    counter = LockCounter(settings)
+    result = load(out, ["baseline"], settings=settings, reporter=counter)
+    assert len({done.batch for done in result.loads}) == 60
+    assert rows_of(settings, "select count(*) from raw.weather_daily") == [(63,)]
+    assert counter.counts[-1] == counter.counts[1], counter.counts
