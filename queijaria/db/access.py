@@ -4,7 +4,8 @@
   connect as it. It owns the project database and everything in it and may create databases (the tests and
   the bench use scratch ones), but it is no superuser, cannot create roles, and is in none of
   pg_execute_server_program, pg_read_server_files, pg_write_server_files: `copy ... from program` and server
-  file access are refused to it. pg_hba trusts it on loopback, so `make generate && dbt build` needs nothing
+  file access are refused to it (pg_signal_backend lets it end the non-superuser sessions of a database it
+  drops). pg_hba trusts it on loopback, so `make generate && dbt build` needs nothing
   exported (profiles.yml has no password to read); the cost is that any local account can use the project's
   data, never the server's OS account.
 - The superuser `postgres`, for set-up only: its password is generated at the first start and kept in
@@ -147,7 +148,9 @@ def hba_rules(app_role: str | None) -> str:
     None gives the rules before the application role exists: password only.
     """
     lines = [
-        "# Written by queijaria (queijaria/db/access.py) at each `make db-up` that finds it different.",
+        # The first line names the set-up's version: a set-up that grants more (v2: pg_signal_backend) differs,
+        # so `make db-up` runs it again on a server an older version set up.
+        "# Written by queijaria (queijaria/db/access.py, set-up v2) at each `make db-up` that finds it different.",
         "# TYPE  DATABASE  USER  ADDRESS  METHOD",
     ]
     if app_role is not None:
@@ -218,6 +221,9 @@ def _ensure_app_role(cursor: pg_cursor, app_role: str) -> None:
     )
     for (granted,) in cursor.fetchall():
         cursor.execute(sql.SQL("revoke {} from {}").format(sql.Identifier(granted), role))
+    # `drop database ... with (force)` of a scratch database must end the autovacuum worker that is analysing
+    # its freshly loaded tables; pg_signal_backend allows that, and never reaches a superuser's session.
+    cursor.execute(sql.SQL("grant pg_signal_backend to {}").format(role))
 
 
 def _ensure_app_database(cursor: pg_cursor, app_role: str, dbname: str) -> None:
