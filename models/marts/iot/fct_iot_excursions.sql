@@ -5,6 +5,8 @@
         unique_key='iot_excursion_key',
         on_schema_change='fail',
         indexes=[
+            {'columns': ['iot_excursion_key'], 'unique': True},
+            {'columns': ['scenario_id', 'scenario_load_id']},
             {'columns': ['scenario_id', 'sensor_id', 'started_at']},
             {'columns': ['scenario_id', 'started_date']},
         ],
@@ -25,7 +27,8 @@
     Incremental runs recompute, per scenario, from the latest end of an excursion already closed: every
     out-of-spec reading before it belongs to a closed excursion here, and none of those changes. A sensor whose
     excursion is still open (it ran to the end of the data) is recomputed from that excursion's start, under
-    the same key, so that an excursion spanning two loads is one row, as in a full refresh.
+    the same key, so that an excursion spanning two loads is one row, as in a full refresh. A scenario whose raw
+    data the loader replaced has no row left (delete_replaced_scenario_rows) and is computed from scratch.
 -#}
 
 with
@@ -46,6 +49,12 @@ sensor_days as (
 sensors as (
 
     select * from {{ ref('stg_reference__sensors') }}
+
+),
+
+scenario_loads as (
+
+    select * from {{ ref('stg_loader__scenario_loads') }}
 
 ),
 
@@ -271,6 +280,7 @@ final as (
         {{ surrogate_key(['durations.scenario_id', 'durations.sensor_id', 'durations.started_at']) }}
             as iot_excursion_key,
         durations.scenario_id,
+        scenario_loads.scenario_load_id,
         durations.sensor_id,
         durations.started_at,
         cast(durations.started_at as date) as started_date,
@@ -279,7 +289,8 @@ final as (
         durations.out_of_spec_until_at,
         durations.ended_at is null as is_open,
         durations.out_of_spec_reading_count,
-        round(cast(extract(epoch from durations.out_of_spec_until_at - durations.started_at) / 60 as numeric), 4)
+        -- Minutes to 4 decimals, without trailing zeros (6, not 6.0000).
+        trim_scale(round(extract(epoch from durations.out_of_spec_until_at - durations.started_at) / 60, 4))
             as excursion_min,
         durations.breached_limit,
         cast(durations.breached_limit_value as numeric) as breached_limit_value,
@@ -287,6 +298,8 @@ final as (
         durations.worst_deviation,
         durations.worst_deviation_at
     from durations
+    left join scenario_loads
+        on durations.scenario_id = scenario_loads.scenario_id
 
 )
 
