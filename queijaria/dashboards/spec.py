@@ -79,6 +79,7 @@ class Card:
 class Dashboard:
     name: str
     description: str
+    order: int
     filters: tuple[Filter, ...]
     cards: tuple[Card, ...]
     path: Path
@@ -107,7 +108,7 @@ def load_dashboards(folder: Path = DASHBOARDS_DIR) -> list[Dashboard]:
     files = sorted(folder.glob("*.yml"))
     if not files:
         raise DashboardSpecError(f"no dashboard files (*.yml) in {folder}")
-    dashboards = [load_dashboard(path) for path in files]
+    dashboards = sorted((load_dashboard(path) for path in files), key=lambda item: (item.order, item.name))
     seen: dict[str, Path] = {}
     for dashboard in dashboards:
         if dashboard.name in seen:
@@ -130,7 +131,7 @@ def load_dashboard(path: Path) -> Dashboard:
 
 def _dashboard(document: Any, path: Path) -> Dashboard:
     where = str(path)
-    _expect_mapping(document, where, required={"name", "cards"}, optional={"description", "filters"})
+    _expect_mapping(document, where, required={"name", "cards"}, optional={"description", "order", "filters"})
     filters = tuple(
         _filter(item, f"{where}: filters[{index}]") for index, item in enumerate(_list(document, "filters", where))
     )
@@ -140,6 +141,7 @@ def _dashboard(document: Any, path: Path) -> Dashboard:
     dashboard = Dashboard(
         name=_text(document, "name", where),
         description=str(document.get("description") or ""),
+        order=_order(document, where),
         filters=filters,
         cards=cards,
         path=path,
@@ -149,6 +151,14 @@ def _dashboard(document: Any, path: Path) -> Dashboard:
     _check_wiring(dashboard)
     _check_layout(dashboard)
     return dashboard
+
+
+def _order(item: dict[str, Any], where: str) -> int:
+    """Where the dashboard comes in lists (the preview, Metabase's collection): lower first."""
+    value = item.get("order", 100)
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise DashboardSpecError(f"{where}: `order` must be a whole number")
+    return value
 
 
 def _filter(item: Any, where: str) -> Filter:
