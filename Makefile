@@ -62,6 +62,10 @@ preview: db-up ## render dashboards/*.yml from the marts to one offline HTML pag
 report: db-up ## export the shortage report to reports/faltas_reserva_report.csv
 	$(BIN)/queijaria report
 
+dashboards: db-up ## the read-only role and the dashboards in Metabase (MB_URL, MB_USER, MB_PASSWORD; see README)
+	@$(BIN)/queijaria dashboards reader
+	@$(BIN)/queijaria dashboards provision
+
 exposures: $(INSTALLED) ## regenerate the dbt exposures (models/exposures/) from dashboards/*.yml
 	@$(BIN)/queijaria dashboards exposures
 

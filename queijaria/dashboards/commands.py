@@ -63,3 +63,56 @@ def exposures(
         typer.echo(f"dbt exposures written to {write_exposures(dashboards)}")
     except (DashboardSpecError, ExposuresOutOfStepError) as error:
         raise fail(str(error)) from error
+
+
+@dashboards_app.command("reader")
+def reader() -> None:
+    """Create or update the read-only role Metabase connects as (MB_READER_PASSWORD; see reader.py)."""
+    from queijaria.dashboards.reader import READER_ROLE, ReaderSetupError, ensure_reader, reader_password
+    from queijaria.db.connection import resolve
+
+    try:
+        settings = resolve()
+        ensure_reader(settings, reader_password(settings))
+    except (ValueError, ReaderSetupError) as error:
+        raise fail(str(error)) from error
+    typer.echo(f"read-only role {READER_ROLE} can select from the marts of {settings.describe()}")
+
+
+@dashboards_app.command("provision")
+def provision() -> None:
+    """Create or update the dashboards in Metabase (MB_URL, MB_USER, MB_PASSWORD or MB_API_KEY; README)."""
+    import os
+
+    from queijaria.dashboards.metabase import Client, MetabaseError, MetabaseSettings, Warehouse
+    from queijaria.dashboards.metabase import provision as provision_dashboards
+    from queijaria.dashboards.reader import READER_ROLE, ReaderSetupError, reader_password
+    from queijaria.dashboards.spec import DashboardSpecError, load_dashboards
+    from queijaria.db.connection import resolve
+
+    env = os.environ
+    settings = MetabaseSettings(
+        url=env.get("MB_URL") or "http://localhost:3000",
+        user=env.get("MB_USER") or "admin@queijaria.local",
+        password=env.get("MB_PASSWORD"),
+        api_key=env.get("MB_API_KEY"),
+    )
+    if not (settings.password or settings.api_key):
+        raise fail("set MB_PASSWORD (the Metabase admin's password, chosen at the first run) or MB_API_KEY")
+    try:
+        dashboards = load_dashboards()
+        database = resolve()
+        warehouse = Warehouse(
+            host=env.get("MB_WAREHOUSE_HOST") or "postgres",
+            port=int(env.get("MB_WAREHOUSE_PORT") or 5432),
+            dbname=database.dbname,
+            user=READER_ROLE,
+            password=reader_password(database),
+        )
+        counts = provision_dashboards(Client(settings), dashboards, warehouse)
+    except (DashboardSpecError, ReaderSetupError, MetabaseError, ValueError) as error:
+        raise fail(str(error)) from error
+    typer.echo(
+        f"Metabase at {settings.url}: {counts['dashboards']} dashboards, {counts['cards']} cards, "
+        f"{counts['archived']} archived, {counts['writes']} changes"
+    )
