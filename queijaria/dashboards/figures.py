@@ -13,7 +13,9 @@ LAYOUT = {"margin": {"l": 40, "r": 10, "t": 10, "b": 40}, "autosize": True, "leg
 def card_figure(card: Card, frame: pd.DataFrame) -> go.Figure:
     if card.visualization == "number":
         value = frame[card.value].iloc[0] if len(frame) else None
-        figure = go.Figure(go.Indicator(mode="number", value=None if pd.isna(value) else float(value)))
+        number = {"valueformat": ".1%"} if card.format == "percent" else {}
+        value = None if pd.isna(value) else float(value)
+        figure = go.Figure(go.Indicator(mode="number", value=value, number=number))
     elif card.visualization == "table":
         shown = frame.copy()
         floats = shown.select_dtypes("float").columns
@@ -24,6 +26,8 @@ def card_figure(card: Card, frame: pd.DataFrame) -> go.Figure:
         figure = go.Figure([_trace(card, part, column, name) for part, column, name in _series(card, frame)])
         if card.visualization == "bar":
             figure.update_layout(barmode="group")
+        if card.format == "percent":
+            figure.update_yaxes(tickformat=".0%")
     return figure.update_layout(**LAYOUT)
 
 

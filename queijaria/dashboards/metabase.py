@@ -10,6 +10,7 @@ that left the YAML is archived. Dashboards are written through PUT /api/dashboar
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -218,8 +219,14 @@ def card_payload(dashboard: Dashboard, card: Card, database_id: int, collection_
             tag["default"] = item.default
         tags[name] = tag
     settings: dict[str, Any] = {}
+    if card.format == "percent":
+        shown = [card.value] if card.visualization == "number" else list(card.y)
+        settings["column_settings"] = {
+            json.dumps(["name", column], separators=(",", ":")): {"number_style": "percent", "decimals": 1}
+            for column in shown
+        }
     if card.visualization in ("line", "bar"):
-        settings = {
+        settings |= {
             "graph.dimensions": [card.x, *([card.series] if card.series else [])],
             "graph.metrics": list(card.y),
         }

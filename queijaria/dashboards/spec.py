@@ -18,6 +18,8 @@ MARTS_SCHEMA = "marts"
 GRID_COLUMNS = 24
 FILTER_TYPES = ("text", "date")
 VISUALIZATIONS = ("number", "line", "bar", "table")
+# How a number card's value or a chart's y axis is shown: ratios (OEE, OTIF, shares) as percentages.
+FORMATS = ("number", "percent")
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
 # A relation after from/join, optionally schema-qualified; a subquery's "(" does not match.
 RELATION_PATTERN = re.compile(r"\b(?:from|join)\s+([a-z_][a-z0-9_]*)(?:\.([a-z_][a-z0-9_]*))?", re.IGNORECASE)
@@ -55,6 +57,7 @@ class Card:
     y: tuple[str, ...] = ()
     series: str | None = None
     columns: tuple[str, ...] = ()
+    format: str = "number"
 
     @property
     def tags(self) -> tuple[str, ...]:
@@ -180,7 +183,7 @@ def _card(item: Any, where: str) -> Card:
         item,
         where,
         required={"title", "visualization", "sql", "position"},
-        optional={"value", "x", "y", "series", "columns"},
+        optional={"value", "x", "y", "series", "columns", "format"},
     )
     title = _text(item, "title", where)
     where = f"{where} ({title})"
@@ -191,8 +194,12 @@ def _card(item: Any, where: str) -> Card:
     for key in needed:
         if not item.get(key):
             raise DashboardSpecError(f"{where}: a {visualization} card needs `{key}` (the result column(s) it draws)")
+    shown = item.get("format", "number")
+    if shown not in FORMATS:
+        raise DashboardSpecError(f"{where}: format {shown!r} is not one of {', '.join(FORMATS)}")
     card = Card(
         title=title,
+        format=shown,
         visualization=visualization,
         sql=_text(item, "sql", where).strip(),
         position=_position(item["position"], f"{where}: position"),

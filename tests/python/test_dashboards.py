@@ -93,6 +93,7 @@ def write_spec(folder: Path, cards: str, filters: str = "[{name: line, type: tex
         (("value: good_kg", "x: good_kg"), "a number card needs `value`"),
         (("{{line}}", "{{product}}"), "uses {{product}}, which is not one of the dashboard's filters"),
         (("width: 6", "width: 26"), "passes the 24-column grid"),
+        (("value: good_kg", "value: good_kg\n    format: money"), "format 'money' is not one of number, percent"),
     ],
 )
 def test_a_spec_mistake_names_the_file_and_the_card(tmp_path: Path, change: tuple[str, str], message: str) -> None:

@@ -225,3 +225,12 @@ def test_an_unreachable_metabase_is_named_by_its_url() -> None:
     url = f"http://127.0.0.1:{free_port()}"
     with pytest.raises(MetabaseError, match=f"Metabase is not reachable at {re.escape(url)}"):
         Client(settings(url))
+
+
+def test_ratio_cards_are_shown_as_percentages(metabase: tuple[StandIn, str]) -> None:
+    state, url = metabase
+    provision(Client(settings(url)), load_dashboards(), WAREHOUSE)
+    otif = next(card for card in state.cards.values() if card["name"] == "Overview · OTIF")
+    assert otif["visualization_settings"]["column_settings"] == {
+        '["name","otif"]': {"number_style": "percent", "decimals": 1}
+    }
