@@ -15,7 +15,8 @@ LOAD_ARGS ?=
 BENCH_OUT ?= target/bench.json
 DOCS_PORT ?= 8080
 
-.PHONY: help install demo test generate load build docs docs-generate report bench lint clean db-up db-down db-reset db-status
+.PHONY: help install demo test generate load build docs docs-generate report bench lint clean db-up db-down db-reset db-status \
+	preview dashboards exposures
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -51,16 +52,27 @@ load: db-up ## COPY the generated CSVs into the raw schema again
 build: db-up ## dbt build: seeds, models and every data test
 	$(DBT) build
 
-demo: generate build ## the whole demo: install, database, generate, load, build, KPI summary
+demo: generate build ## the whole demo: install, database, generate, load, build, KPI summary, dashboards preview
 	@$(BIN)/queijaria summary
+	@$(BIN)/queijaria preview
+
+preview: db-up ## render dashboards/*.yml from the marts to one offline HTML page (target/preview/dashboards.html)
+	@$(BIN)/queijaria preview
 
 report: db-up ## export the shortage report to reports/faltas_reserva_report.csv
 	$(BIN)/queijaria report
 
+dashboards: db-up ## the read-only role and the dashboards in Metabase (MB_URL, MB_USER, MB_PASSWORD; see README)
+	@$(BIN)/queijaria dashboards reader
+	@$(BIN)/queijaria dashboards provision
+
+exposures: $(INSTALLED) ## regenerate the dbt exposures (models/exposures/) from dashboards/*.yml
+	@$(BIN)/queijaria dashboards exposures
+
 docs-generate: db-up
 	$(DBT) docs generate
 
-docs: docs-generate ## dbt docs: generate and serve (lineage) on DOCS_PORT
+docs: docs-generate ## dbt docs: generate and serve (lineage, ending in the dashboards' exposures) on DOCS_PORT
 	@echo "dbt docs on http://localhost:$(DOCS_PORT) (Ctrl-C to stop)"
 	$(DBT) docs serve --port $(DOCS_PORT) --no-browser
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from queijaria.dashboards.commands import dashboards_app, preview
 from queijaria.db.embedded import EmbeddedDatabaseError, embedded_server
 from queijaria.generate import generate
 from queijaria.loading.command import load
@@ -17,6 +18,7 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="The embedded PostgreSQL server (ignored when PGHOST or DATABASE_URL is set).")
 app.add_typer(db_app, name="db")
+app.add_typer(dashboards_app, name="dashboards")
 
 
 def _fail(error: Exception) -> typer.Exit:
@@ -77,3 +79,4 @@ app.command("generate")(generate)
 app.command("load")(load)
 app.command("summary")(summary)
 app.command("report")(report)
+app.command("preview")(preview)

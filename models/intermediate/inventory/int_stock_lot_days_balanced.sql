@@ -1,0 +1,250 @@
+{#-
+    The balance of every QC-released stock lot at the end of each day it is in stock, with its flows of the day
+    and the reservations it still holds (DOMAIN.md §3-§4). Grain: scenario, lot, day, from the day the lot is
+    received to the day it expires (or the data horizon), keeping the days it has stock or a flow.
+
+    - balance at the end of day d = quantity received - everything consumed from the lot through d;
+    - a lot is usable through its whole expiry day (as in the reservation): at the end of its expiry day what
+      is left is written off (expired_quantity) and it is no longer on hand;
+    - a reservation is held from the order's release until the order starts (its materials are issued then),
+      and not by a cancelled order; it is at risk when the lot expires before the order's start date (its
+      actual start, or for an order not started yet the later of its planned start and the day after the data
+      horizon, the earliest it can still start).
+-#}
+
+with
+
+stock_lots as (
+
+    select * from {{ ref('stg_erp__stock_lots') }}
+
+),
+
+material_consumptions as (
+
+    select * from {{ ref('stg_erp__material_consumptions') }}
+
+),
+
+production_orders as (
+
+    select * from {{ ref('stg_erp__production_orders') }}
+
+),
+
+stock_allocations as (
+
+    select * from {{ ref('int_stock_reservations_allocated') }}
+
+),
+
+loaded_events as (
+
+    select
+        scenario_id,
+        received_at as event_at
+    from stock_lots
+
+    union all
+
+    select
+        scenario_id,
+        consumed_at as event_at
+    from material_consumptions
+
+    union all
+
+    select
+        scenario_id,
+        created_at as event_at
+    from production_orders
+
+),
+
+-- The last day of loaded data per scenario (loads come in whole days).
+data_horizons as (
+
+    select
+        scenario_id,
+        cast(max(event_at) as date) as horizon_date
+    from loaded_events
+    group by scenario_id
+
+),
+
+released_lots as (
+
+    select
+        stock_lots.scenario_id,
+        stock_lots.lot_id,
+        stock_lots.material_id,
+        stock_lots.quantity,
+        stock_lots.unit,
+        cast(stock_lots.received_at as date) as received_date,
+        stock_lots.expiry_date,
+        data_horizons.horizon_date
+    from stock_lots
+    inner join data_horizons
+        on stock_lots.scenario_id = data_horizons.scenario_id
+    where stock_lots.is_qc_released
+
+),
+
+lot_days as (
+
+    select
+        released_lots.*,
+        cast(lot_day.day_start_at as date) as stock_date
+    from released_lots
+    cross join lateral generate_series(
+        cast(released_lots.received_date as timestamp),
+        cast(least(released_lots.expiry_date, released_lots.horizon_date) as timestamp),
+        interval '1 day'
+    ) as lot_day (day_start_at)
+
+),
+
+daily_consumptions as (
+
+    select
+        scenario_id,
+        lot_id,
+        cast(consumed_at as date) as stock_date,
+        sum(quantity) as consumed_quantity
+    from material_consumptions
+    group by scenario_id, lot_id, cast(consumed_at as date)
+
+),
+
+lot_day_flows as (
+
+    select
+        lot_days.*,
+        case when lot_days.stock_date = lot_days.received_date then lot_days.quantity else 0 end
+            as received_quantity,
+        coalesce(daily_consumptions.consumed_quantity, 0) as consumed_quantity
+    from lot_days
+    left join daily_consumptions
+        on
+            lot_days.scenario_id = daily_consumptions.scenario_id
+            and lot_days.lot_id = daily_consumptions.lot_id
+            and lot_days.stock_date = daily_consumptions.stock_date
+
+),
+
+lot_day_balances as (
+
+    select
+        *,
+        quantity - sum(consumed_quantity) over (
+            partition by scenario_id, lot_id
+            order by stock_date
+            rows between unbounded preceding and current row
+        ) as balance_quantity
+    from lot_day_flows
+
+),
+
+held_reservations as (
+
+    select
+        stock_allocations.scenario_id,
+        stock_allocations.lot_id,
+        stock_allocations.reserved_quantity,
+        cast(stock_allocations.released_at as date) as held_from_date,
+        -- Held through the day before the order starts; to the horizon while it has not started.
+        coalesce(cast(production_orders.actual_start_at as date) - 1, data_horizons.horizon_date)
+            as held_through_date,
+        coalesce(
+            cast(production_orders.actual_start_at as date),
+            greatest(cast(production_orders.planned_start_at as date), data_horizons.horizon_date + 1)
+        ) as expected_start_date
+    from stock_allocations
+    inner join production_orders
+        on
+            stock_allocations.scenario_id = production_orders.scenario_id
+            and stock_allocations.order_id = production_orders.order_id
+    inner join data_horizons
+        on stock_allocations.scenario_id = data_horizons.scenario_id
+    where
+        stock_allocations.allocation_kind = 'reservation'
+        and production_orders.status != 'cancelled'
+
+),
+
+lot_day_reservations as (
+
+    select
+        lot_day_balances.scenario_id,
+        lot_day_balances.lot_id,
+        lot_day_balances.stock_date,
+        sum(held_reservations.reserved_quantity) as reserved_quantity,
+        coalesce(
+            sum(held_reservations.reserved_quantity) filter (
+                where lot_day_balances.expiry_date < held_reservations.expected_start_date
+            ),
+            0
+        ) as at_risk_quantity
+    from lot_day_balances
+    inner join held_reservations
+        on
+            lot_day_balances.scenario_id = held_reservations.scenario_id
+            and lot_day_balances.lot_id = held_reservations.lot_id
+            and lot_day_balances.stock_date between held_reservations.held_from_date
+            and held_reservations.held_through_date
+    where lot_day_balances.stock_date < lot_day_balances.expiry_date
+    group by lot_day_balances.scenario_id, lot_day_balances.lot_id, lot_day_balances.stock_date
+
+),
+
+final as (
+
+    select
+        {{ surrogate_key([
+            'lot_day_balances.scenario_id',
+            'lot_day_balances.lot_id',
+            'lot_day_balances.stock_date',
+        ]) }} as stock_lot_day_key,
+        lot_day_balances.scenario_id,
+        lot_day_balances.lot_id,
+        lot_day_balances.material_id,
+        lot_day_balances.stock_date,
+        lot_day_balances.expiry_date,
+        lot_day_balances.unit,
+        lot_day_balances.received_quantity,
+        lot_day_balances.consumed_quantity,
+        case
+            when lot_day_balances.stock_date = lot_day_balances.expiry_date
+                then lot_day_balances.balance_quantity
+            else 0
+        end as expired_quantity,
+        case
+            when lot_day_balances.stock_date < lot_day_balances.expiry_date
+                then lot_day_balances.balance_quantity
+            else 0
+        end as on_hand_quantity,
+        case
+            when
+                lot_day_balances.stock_date < lot_day_balances.expiry_date
+                and lot_day_balances.expiry_date <= lot_day_balances.stock_date + 7
+                then lot_day_balances.balance_quantity
+            else 0
+        end as expiring_7d_quantity,
+        coalesce(lot_day_reservations.reserved_quantity, 0) as reserved_quantity,
+        coalesce(lot_day_reservations.at_risk_quantity, 0) as at_risk_quantity
+    from lot_day_balances
+    left join lot_day_reservations
+        on
+            lot_day_balances.scenario_id = lot_day_reservations.scenario_id
+            and lot_day_balances.lot_id = lot_day_reservations.lot_id
+            and lot_day_balances.stock_date = lot_day_reservations.stock_date
+    -- Days after a lot is used up carry nothing.
+    where
+        lot_day_balances.balance_quantity > 0
+        or lot_day_balances.received_quantity > 0
+        or lot_day_balances.consumed_quantity > 0
+        or lot_day_reservations.reserved_quantity > 0
+
+)
+
+select * from final

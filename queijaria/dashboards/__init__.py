@@ -1,0 +1,1 @@
+"""Dashboards as code: the YAML specs under dashboards/, their SQL, the static preview and Metabase."""

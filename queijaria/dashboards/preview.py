@@ -1,0 +1,118 @@
+"""`queijaria preview`: the dashboards' YAML rendered to one self-contained HTML page (plotly.js inlined once),
+with a scenario and a line selector. Every selectable combination is computed here from the marts and
+embedded as figure JSON, so the page works offline; filters other than scenario and line keep their defaults.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from plotly.offline import get_plotlyjs
+from plotly.utils import PlotlyJSONEncoder
+from sqlalchemy.engine import Engine
+
+from queijaria import PROJECT_ROOT
+from queijaria.dashboards.figures import card_figure
+from queijaria.dashboards.queries import default_values, run_card
+from queijaria.dashboards.spec import Dashboard
+
+DEFAULT_PREVIEW = PROJECT_ROOT / "target" / "preview" / "dashboards.html"
+SELECTORS = ("scenario", "line")
+# Grid row height in pixels: Metabase's cards are about this tall per grid unit.
+ROW_PX = 60
+
+SCRIPT = """
+const figures = JSON.parse(document.getElementById("figures").textContent);
+function selected(name) { const box = document.getElementById("select-" + name); return box ? box.value : ""; }
+function render() {
+  for (const card of document.querySelectorAll("[data-card]")) {
+    const uses = card.dataset.uses ? card.dataset.uses.split(",") : [];
+    const key = ["scenario", "line"].map((name) => (uses.includes(name) ? selected(name) : "")).join("|");
+    const entry = figures[card.dataset.card][key];
+    card.dataset.rows = entry.rows;
+    Plotly.react(card.querySelector(".graph"), entry.figure.data, entry.figure.layout,
+                 {displayModeBar: false, responsive: true});
+  }
+}
+for (const box of document.querySelectorAll("select")) { box.addEventListener("change", render); }
+render();
+"""
+
+STYLE = """
+body { font-family: sans-serif; margin: 1rem 2rem; background: #f6f7f9; color: #222; }
+header { position: sticky; top: 0; background: #f6f7f9; padding: .5rem 0; z-index: 10; }
+label { margin-right: 1.5rem; }
+.grid { display: grid; grid-template-columns: repeat(24, 1fr); gap: 8px; grid-auto-rows: ROW_PXpx; }
+.card { background: white; border-radius: 6px; box-shadow: 0 1px 3px #0002; padding: 6px; display: flex;
+        flex-direction: column; min-width: 0; }
+.card h3 { font-size: .9rem; margin: 0 0 4px; }
+.graph { flex: 1; min-height: 0; }
+""".replace("ROW_PX", str(ROW_PX))
+
+
+def options(engine: Engine) -> dict[str, list[tuple[str, str]]]:
+    """(id, name) of every scenario and line, from the dimension marts."""
+    with engine.connect() as connection:
+        scenarios = connection.execute(
+            sa.text("select scenario_id, scenario_name from marts.dim_scenarios order by not is_baseline, 1")
+        ).all()
+        lines = connection.execute(sa.text("select line_id, line_name from marts.dim_lines order by 1")).all()
+    return {"scenario": [tuple(row) for row in scenarios], "line": [("", "All lines"), *map(tuple, lines)]}
+
+
+def build_preview(engine: Engine, dashboards: list[Dashboard], out: Path = DEFAULT_PREVIEW) -> Path:
+    choices = options(engine)
+    figures: dict[str, dict[str, Any]] = {}
+    sections = []
+    for dashboard in dashboards:
+        uses = [name for name in SELECTORS if dashboard.filter(name)]
+        cards_html = []
+        for card in dashboard.cards:
+            card_id = f"{dashboard.slug}/{card.title}"
+            figures[card_id] = _card_variants(engine, dashboard, card, uses, choices)
+            spot = card.position
+            cards_html.append(
+                f'<div class="card" data-card="{html.escape(card_id)}" data-visualization="{card.visualization}" '
+                f'data-uses="{",".join(uses)}" style="grid-column: {spot.col + 1} / span {spot.width}; '
+                f'grid-row: {spot.row + 1} / span {spot.height}"><h3>{html.escape(card.title)}</h3>'
+                '<div class="graph"></div></div>'
+            )
+        sections.append(
+            f'<section data-dashboard="{html.escape(dashboard.name)}"><h2>{html.escape(dashboard.name)}</h2>'
+            f'<p>{html.escape(dashboard.description)}</p><div class="grid">{"".join(cards_html)}</div></section>'
+        )
+    selectors = "".join(_selector(name, choices[name]) for name in SELECTORS)
+    data = json.dumps(figures, cls=PlotlyJSONEncoder).replace("</", "<\\/")
+    page = (
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Queijaria PCP dashboards</title>'
+        f"<style>{STYLE}</style><script>{get_plotlyjs()}</script></head><body>"
+        f"<header><h1>Queijaria PCP dashboards (static preview)</h1>{selectors}</header>{''.join(sections)}"
+        f'<script id="figures" type="application/json">{data}</script><script>{SCRIPT}</script></body></html>'
+    )
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(page, encoding="utf-8")
+    return out
+
+
+def _card_variants(
+    engine: Engine, dashboard: Dashboard, card: Any, uses: list[str], choices: dict[str, list[tuple[str, str]]]
+) -> dict[str, Any]:
+    """The card's figure for every scenario x line the page can select, keyed "scenario|line"."""
+    variants = {}
+    scenario_values = [value for value, _ in choices["scenario"]] if "scenario" in uses else [""]
+    line_values = [value for value, _ in choices["line"]] if "line" in uses else [""]
+    for scenario in scenario_values:
+        for line in line_values:
+            values = {**default_values(dashboard), "scenario": scenario or None, "line": line or None}
+            frame = run_card(engine, card, values)
+            variants[f"{scenario}|{line}"] = {"rows": len(frame), "figure": card_figure(card, frame).to_plotly_json()}
+    return variants
+
+
+def _selector(name: str, choices: list[tuple[str, str]]) -> str:
+    items = "".join(f'<option value="{html.escape(value)}">{html.escape(label)}</option>' for value, label in choices)
+    return f'<label>{name.capitalize()} <select id="select-{name}">{items}</select></label>'

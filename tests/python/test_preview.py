@@ -1,0 +1,95 @@
+"""`queijaria preview`: one offline HTML page whose every card draws data from the marts, checked in headless
+Chromium (Debian's chromium and chromium-driver); the screenshot lands in target/preview/."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from support import BuiltPipeline
+
+from queijaria import PROJECT_ROOT
+from queijaria.dashboards.spec import load_dashboards
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMEDRIVER = shutil.which("chromedriver")
+CHROME_FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--window-size=1400,4000",
+)
+SCREENSHOT = PROJECT_ROOT / "target" / "preview" / "dashboards.png"
+
+
+@pytest.fixture(scope="module")
+def preview_page(built_pipeline: BuiltPipeline, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("preview") / "dashboards.html"
+    result = built_pipeline.cli("preview", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    assert str(out) in result.stdout
+    return out
+
+
+@pytest.fixture(scope="module")
+def browser():  # type: ignore[no-untyped-def]
+    if not (CHROMIUM and CHROMEDRIVER):
+        pytest.skip(
+            "no Chromium found: install Debian's `chromium` and `chromium-driver` "
+            "(apt-get install -y chromium chromium-driver; .ci/run does it in CI) to run the preview browser test"
+        )
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in CHROME_FLAGS:
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    yield driver
+    driver.quit()
+
+
+# Per card: its id, the traces plotly drew, and how many points, cells or values they hold.
+CARDS_SCRIPT = """
+return Array.from(document.querySelectorAll('[data-card]')).map((card) => {
+  const graph = card.querySelector('.graph');
+  const traces = graph.data || [];
+  const points = traces.reduce((total, trace) => total + (trace.type === 'indicator'
+      ? (trace.value === null || trace.value === undefined ? 0 : 1)
+      : trace.type === 'table' ? (trace.cells.values[0] || []).length : (trace.x || []).length), 0);
+  return {card: card.dataset.card, rows: Number(card.dataset.rows), traces: traces.length, points: points,
+          drawn: graph.querySelector('.main-svg') !== null};
+});
+"""
+
+
+@pytest.mark.slow
+def test_every_card_draws_data_offline_with_no_console_error(preview_page: Path, browser) -> None:  # type: ignore[no-untyped-def]
+    browser.get(preview_page.as_uri())
+    cards = browser.execute_script(CARDS_SCRIPT)
+    expected = {f"{dashboard.slug}/{card.title}" for dashboard in load_dashboards() for card in dashboard.cards}
+    assert {card["card"] for card in cards} == expected
+    empty = [card for card in cards if not (card["drawn"] and card["traces"] and card["points"] and card["rows"])]
+    assert not empty, f"cards drawn without data: {empty}"
+    errors = [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
+    assert not errors, errors
+    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+    browser.save_screenshot(str(SCREENSHOT))
+
+
+@pytest.mark.slow
+def test_the_line_selector_redraws_the_cards_for_one_line(preview_page: Path, browser) -> None:  # type: ignore[no-untyped-def]
+    from selenium.webdriver.support.ui import Select
+
+    browser.get(preview_page.as_uri())
+    oee_bar = "[data-card='overview/OEE by line'] .graph"
+    assert len(browser.execute_script(f'return document.querySelector("{oee_bar}").data[0].x')) > 1
+    Select(browser.find_element("id", "select-line")).select_by_index(1)
+    assert len(browser.execute_script(f'return document.querySelector("{oee_bar}").data[0].x')) == 1
