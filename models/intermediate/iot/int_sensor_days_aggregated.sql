@@ -1,3 +1,4 @@
+-- depends_on: {{ ref('stg_reference__scenarios') }}
 {{
     config(
         materialized='incremental',
@@ -68,12 +69,6 @@ sensors as (
 
 ),
 
-scenarios as (
-
-    select * from {{ ref('stg_reference__scenarios') }}
-
-),
-
 scenario_loads as (
 
     select * from {{ ref('stg_loader__scenario_loads') }}
@@ -91,22 +86,25 @@ sensor_limits as (
 
 ),
 
-days_before as (
+{% if is_incremental() -%}
 
-    {% if is_incremental() -%}
+    scenarios as (
+
+        select * from {{ ref('stg_reference__scenarios') }}
+
+    ),
+
+    days_before as (
+
         select
             scenario_id,
             max(reading_date) as last_reading_date
         from {{ this }}
         group by scenario_id
-    {%- else -%}
-        select
-            cast(null as text) as scenario_id,
-            cast(null as date) as last_reading_date
-        where false
-    {%- endif %}
 
-),
+    ),
+
+{%- endif %}
 
 sensor_days as (
 
