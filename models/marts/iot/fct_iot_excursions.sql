@@ -118,10 +118,11 @@ out_of_spec_readings as (
         on
             sensor_days.scenario_id = open_excursions.scenario_id
             and sensor_days.sensor_id = open_excursions.sensor_id
-    cross join lateral unnest(
-        sensor_days.out_of_spec_read_ats,
-        sensor_days.out_of_spec_values
-    ) as out_of_spec (read_at, reading_value)
+    cross join
+        lateral unnest(
+            sensor_days.out_of_spec_read_ats,
+            sensor_days.out_of_spec_values
+        ) as out_of_spec (read_at, reading_value)
     where
         sensor_days.out_of_spec_reading_count > 0
         and sensor_days.reading_date >= coalesce(
@@ -163,14 +164,14 @@ starts_flagged as (
         case
             when previous_out_of_spec_at is null then true
             else exists (
-                select 1
-                from iot_readings as readings_between
-                where
-                    readings_between.scenario_id = deviations.scenario_id
-                    and readings_between.sensor_id = deviations.sensor_id
-                    and readings_between.read_at > deviations.previous_out_of_spec_at
-                    and readings_between.read_at < deviations.read_at
-            )
+                    select 1
+                    from iot_readings as readings_between
+                    where
+                        readings_between.scenario_id = deviations.scenario_id
+                        and readings_between.sensor_id = deviations.sensor_id
+                        and readings_between.read_at > deviations.previous_out_of_spec_at
+                        and readings_between.read_at < deviations.read_at
+                )
         end as is_excursion_start
     from deviations
 
@@ -199,10 +200,10 @@ excursions as (
         max(read_at) as last_out_of_spec_at,
         count(*) as out_of_spec_reading_count,
         max(deviation) as worst_deviation,
-        (array_agg(breached_limit order by deviation desc, read_at))[1] as breached_limit,
-        (array_agg(breached_limit_value order by deviation desc, read_at))[1] as breached_limit_value,
-        (array_agg(reading_value order by deviation desc, read_at))[1] as worst_reading_value,
-        (array_agg(read_at order by deviation desc, read_at))[1] as worst_deviation_at
+        (array_agg(breached_limit order by deviation desc, read_at asc))[1] as breached_limit,
+        (array_agg(breached_limit_value order by deviation desc, read_at asc))[1] as breached_limit_value,
+        (array_agg(reading_value order by deviation desc, read_at asc))[1] as worst_reading_value,
+        (array_agg(read_at order by deviation desc, read_at asc))[1] as worst_deviation_at
     from numbered
     group by scenario_id, sensor_id, excursion_number
 
