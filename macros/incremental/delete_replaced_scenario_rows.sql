@@ -22,9 +22,10 @@
            indexes=[{'columns': ['scenario_id', 'scenario_load_id']}, ...]
        The check below is three probes of it per scenario, so the hook costs milliseconds whatever the table's
        size (no scan, no anti-join).
-    3. Keep its watermark per scenario, read in the model's SQL from {{ this }} (e.g. max(read_at) grouped by
-       scenario_id, left joined so a scenario with no row starts from nothing), never with run_query at compile
-       time: the model is compiled before this hook deletes anything.
+    3. Keep its watermark per scenario, read in the model's SQL from {{ this }}: for each scenario of the
+       scenarios seed (stg_reference__scenarios), a left join lateral probe such as `order by read_at desc
+       limit 1` on an index (scenario_id, read_at), so that a scenario with no row starts from nothing. Never
+       read it with run_query at compile time: the model is compiled before this hook deletes anything.
     Use any built-in incremental strategy; this is a plain pre-hook, run inside the model's transaction.
 
     A scenario is replaced when a row of it carries another scenario_load_id than stg_loader__scenario_loads

@@ -20,8 +20,9 @@
     decides what it is given: the requirements not yet allocated and the stock each lot still has.
 
     An incremental run reads what is new: every read of the orders, lots and earlier allocations is bounded by the
-    scenario's watermark (the last order allocated), so that it follows an index range or probe (the raw tables'
-    (scenario_id, released_at / created_at / received_at) and (scenario_id, material_id, expiry_date) indexes).
+    scenario's watermark (the last order allocated), so that it can follow an index range or probe. On the raw
+    tables, the indexes on orders (scenario_id, released_at) and (scenario_id, created_at) and on lots
+    (scenario_id, received_at) and (scenario_id, material_id, expiry_date) make it so.
     The reads bounded per scenario are planned on their own (`offset 0`), where the bounds are parameters, and
     every range has both its ends (`between x and 'infinity'`): the planner then estimates a narrow range and reads
     it from the index, whatever the statistics of freshly loaded tables say. One read follows the history: an
