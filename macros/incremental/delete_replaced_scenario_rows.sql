@@ -13,7 +13,7 @@
     Interface: what an incremental model of this project must do.
     1. Carry a column `scenario_load_id` (uuid, documented in its yml: that is how this hook knows the model
        follows the interface) holding, on each row, the scenario's current replacing load:
-           scenario_loads as (select * from {{ ref('stg_loader__scenario_loads') }}),
+           scenario_loads as (select * from {{ ref('int_scenario_versions_loaded') }}),
            ...
            left join scenario_loads on scenario_loads.scenario_id = <rows>.scenario_id
            -> scenario_loads.scenario_load_id as scenario_load_id
@@ -28,7 +28,7 @@
        read it with run_query at compile time: the model is compiled before this hook deletes anything.
     Use any built-in incremental strategy; this is a plain pre-hook, run inside the model's transaction.
 
-    A scenario is replaced when a row of it carries another scenario_load_id than stg_loader__scenario_loads
+    A scenario is replaced when a row of it carries another scenario_load_id than int_scenario_versions_loaded
     (or the scenario is no longer there, e.g. after the loader recreated its raw tables). All its rows go, not
     only the stale ones: rows computed on top of stale rows (a load committed during a run) are stale too.
 -#}
@@ -40,7 +40,7 @@
     {%- if 'scenario_load_id' not in model.columns -%}
         {{ exceptions.raise_compiler_error(
             'Incremental model ' ~ model.name ~ ' must carry and document a scenario_load_id column (the '
-            ~ "scenario's current load from ref('stg_loader__scenario_loads')), so that a scenario whose raw "
+            ~ "scenario's current load from ref('int_scenario_versions_loaded')), so that a scenario whose raw "
             ~ 'data was replaced is computed again: see macros/incremental/delete_replaced_scenario_rows.sql.'
         ) }}
     {%- endif -%}
@@ -65,7 +65,7 @@
             scenarios_present.scenario_id,
             cast(scenario_loads.scenario_load_id as text) as scenario_load_id
         from scenarios_present
-        left join {{ ref('stg_loader__scenario_loads') }} as scenario_loads
+        left join {{ ref('int_scenario_versions_loaded') }} as scenario_loads
             on scenarios_present.scenario_id = scenario_loads.scenario_id
         -- The two ends of the scenario's labels in the index order (nulls after every id): a row labelled with
         -- another load than the current one, or without a label beside labelled rows, shows at one of them.

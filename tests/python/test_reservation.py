@@ -355,16 +355,16 @@ def test_allocator_is_installed_only_when_its_definition_changes(reservation_db:
     """Every dbt invocation runs the install hook; an unchanged function is left alone (same oid, so a run using
     it at the same time is never disturbed), a changed definition is installed."""
     db = reservation_db
-    db.dbt("run", "--select", "stg_loader__scenario_loads")
+    db.dbt("run", "--select", "int_scenario_versions_loaded")
     installed = db.allocator()
-    db.dbt("run", "--select", "stg_loader__scenario_loads")
+    db.dbt("run", "--select", "int_scenario_versions_loaded")
     assert db.allocator() == installed
 
     project = _project_copy(tmp_path / "project")
     macro = project / "macros" / "reservation" / "install_reservation_functions.sql"
     macro.write_text(macro.read_text().replace("#variable_conflict use_column", "#variable_conflict use_column\n-- v2"))
     changed = make_dbt_runner(db.settings, tmp_path / "target", project_dir=project)
-    result = changed("run", "--select", "stg_loader__scenario_loads")
+    result = changed("run", "--select", "int_scenario_versions_loaded")
     assert "installing intermediate.allocate_stock_reservations" in result.stdout
     oid, comment = db.allocator()
     assert oid != installed[0] and comment != installed[1]
@@ -373,7 +373,7 @@ def test_allocator_is_installed_only_when_its_definition_changes(reservation_db:
         assert cursor.fetchone()[0]
     db.conn.commit()
 
-    db.dbt("run", "--select", "stg_loader__scenario_loads")  # the project's own definition again
+    db.dbt("run", "--select", "int_scenario_versions_loaded")  # the project's own definition again
     assert db.allocator()[1] == installed[1]
 
 

@@ -73,7 +73,7 @@ scenarios as (
 -- (macros/incremental/delete_replaced_scenario_rows.sql, run before this).
 scenario_loads as (
 
-    select * from {{ ref('stg_loader__scenario_loads') }}
+    select * from {{ ref('int_scenario_versions_loaded') }}
 
 ),
 
