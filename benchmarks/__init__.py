@@ -1,4 +1,4 @@
-"""Benchmarks behind `make bench`; `runner` runs them all side by side."""
+"""Benchmarks behind `make bench`; `runner` runs them all side by side (or the ones named on the command line)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 from queijaria import PROJECT_ROOT
 
-# One plant-year of the baseline: what the plant-year and the reservation benchmarks measure.
+# One plant-year of the baseline: what the plant-year benchmark generates and loads.
 PLANT_YEAR_ARGS = ("--scenario", "baseline", "--days", "365", "--start-date", "2025-01-01")
 
 

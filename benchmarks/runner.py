@@ -1,5 +1,6 @@
 """`make bench` (`python -m benchmarks`): every benchmark in one run, side by side, figures printed and written to JSON.
 
+`python -m benchmarks NAME...` runs only the named ones (generation, loading, plant_year, reservation).
 Absolute times on a shared 2-core machine are noisy; the ratios compare runs made moments apart.
 """
 
@@ -9,6 +10,7 @@ import json
 import os
 import tempfile
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from rich.console import Console
@@ -24,21 +26,24 @@ TARGETS: dict[str, tuple[float, bool]] = {
     "loader_vs_copy_ratio": (1.5, False),
     "iot_rows_per_s": (1_000_000.0, True),
     "plant_year_generate_load_s": (60.0, False),
-    "reservation_incremental_ratio": (0.05, False),
+    "reservation_sql_1day_ratio": (0.05, False),
+    "reservation_history_growth": (1.25, False),
 }
 
 
-def plant_year_generate_load(console: Console, data_dir: Path) -> dict[str, float]:
+def plant_year_generate_load(console: Console) -> dict[str, float]:
     """Wall time of `make generate` (generate + load) for one baseline plant-year, into a scratch database."""
     database = create_scratch_database(resolve(), "queijaria_bench")
     env = {**os.environ, **database.as_env()}
     env.pop("DATABASE_URL", None)
     try:
-        started = time.perf_counter()
-        run_tool("queijaria", "generate", *PLANT_YEAR_ARGS, "--quiet", "--out", str(data_dir), env=env)
-        generated = time.perf_counter()
-        run_tool("queijaria", "load", "--out", str(data_dir), env=env)
-        loaded = time.perf_counter()
+        with tempfile.TemporaryDirectory(prefix="queijaria_bench_") as scratch:
+            data_dir = Path(scratch) / "generated"
+            started = time.perf_counter()
+            run_tool("queijaria", "generate", *PLANT_YEAR_ARGS, "--quiet", "--out", str(data_dir), env=env)
+            generated = time.perf_counter()
+            run_tool("queijaria", "load", "--out", str(data_dir), env=env)
+            loaded = time.perf_counter()
     finally:
         drop_database(database)
     figures = {
@@ -67,23 +72,31 @@ def print_verdicts(console: Console, figures: dict[str, float]) -> None:
     console.print(table)
 
 
-def bench() -> None:
-    """Run every benchmark (generator, loader, plant-year, reservation) and write BENCH_OUT (target/bench.json)."""
+def _benchmarks() -> dict[str, tuple[str, Callable[[Console], dict[str, float]]]]:
+    """name -> (title, run): every benchmark, in the order `make bench` runs them."""
     from benchmarks import generation, loading, reservation
 
+    return {
+        "generation": ("generator throughput", generation.run),
+        "loading": ("loader vs dbt seed vs bare COPY (100,000 IoT readings)", loading.run),
+        "plant_year": ("one plant-year of the baseline: generate + load", plant_year_generate_load),
+        "reservation": ("stock reservation: one more day, full refresh, history growth", reservation.run),
+    }
+
+
+def bench(names: Sequence[str] = ()) -> None:
+    """Run the named benchmarks (all when none) and write BENCH_OUT (target/bench.json)."""
+    benchmarks = _benchmarks()
+    unknown = [name for name in names if name not in benchmarks]
+    if unknown:
+        raise SystemExit(f"unknown benchmark {', '.join(unknown)}: choose among {', '.join(benchmarks)}")
     console = Console()
     out_path = Path(os.environ.get("BENCH_OUT") or PROJECT_ROOT / "target" / "bench.json")
     figures: dict[str, float] = {}
-    console.rule("generator throughput")
-    figures |= generation.run(console)
-    console.rule("loader vs dbt seed vs bare COPY (100,000 IoT readings)")
-    figures |= loading.run(console)
-    with tempfile.TemporaryDirectory(prefix="queijaria_bench_") as scratch:
-        data_dir = Path(scratch) / "generated"
-        console.rule("one plant-year of the baseline: generate + load")
-        figures |= plant_year_generate_load(console, data_dir)
-        console.rule("stock reservation: full refresh vs one more day")
-        figures |= reservation.run(console, data_dir)
+    for name in names or benchmarks:
+        title, run = benchmarks[name]
+        console.rule(title)
+        figures |= run(console)
     print_verdicts(console, figures)
     out_path.parent.mkdir(parents=True, exist_ok=True)
     out_path.write_text(json.dumps(figures, indent=2, sort_keys=True) + "\n")

@@ -13,20 +13,22 @@
     Interface: what an incremental model of this project must do.
     1. Carry a column `scenario_load_id` (uuid, documented in its yml: that is how this hook knows the model
        follows the interface) holding, on each row, the scenario's current replacing load:
-           scenario_loads as (select * from {{ ref('stg_loader__scenario_loads') }}),
+           scenario_loads as (select * from {{ ref('int_scenario_versions_loaded') }}),
            ...
            left join scenario_loads on scenario_loads.scenario_id = <rows>.scenario_id
            -> scenario_loads.scenario_load_id as scenario_load_id
        (null for a scenario whose raw data was not written by the loader, e.g. by a test).
     2. Have an index whose columns start with scenario_id, scenario_load_id:
            indexes=[{'columns': ['scenario_id', 'scenario_load_id']}, ...]
-       Every check below is a probe of it, so the hook costs milliseconds whatever the table's size.
-    3. Keep its watermark per scenario, read in the model's SQL from {{ this }} (e.g. max(read_at) grouped by
-       scenario_id, left joined so a scenario with no row starts from nothing), never with run_query at compile
-       time: the model is compiled before this hook deletes anything.
+       The check below is three probes of it per scenario, so the hook costs milliseconds whatever the table's
+       size (no scan, no anti-join).
+    3. Keep its watermark per scenario, read in the model's SQL from {{ this }}: for each scenario of the
+       scenarios seed (stg_reference__scenarios), a left join lateral probe such as `order by read_at desc
+       limit 1` on an index (scenario_id, read_at), so that a scenario with no row starts from nothing. Never
+       read it with run_query at compile time: the model is compiled before this hook deletes anything.
     Use any built-in incremental strategy; this is a plain pre-hook, run inside the model's transaction.
 
-    A scenario is replaced when a row of it carries another scenario_load_id than stg_loader__scenario_loads
+    A scenario is replaced when a row of it carries another scenario_load_id than int_scenario_versions_loaded
     (or the scenario is no longer there, e.g. after the loader recreated its raw tables). All its rows go, not
     only the stale ones: rows computed on top of stale rows (a load committed during a run) are stale too.
 -#}
@@ -38,7 +40,7 @@
     {%- if 'scenario_load_id' not in model.columns -%}
         {{ exceptions.raise_compiler_error(
             'Incremental model ' ~ model.name ~ ' must carry and document a scenario_load_id column (the '
-            ~ "scenario's current load from ref('stg_loader__scenario_loads')), so that a scenario whose raw "
+            ~ "scenario's current load from ref('int_scenario_versions_loaded')), so that a scenario whose raw "
             ~ 'data was replaced is computed again: see macros/incremental/delete_replaced_scenario_rows.sql.'
         ) }}
     {%- endif -%}
@@ -63,34 +65,29 @@
             scenarios_present.scenario_id,
             cast(scenario_loads.scenario_load_id as text) as scenario_load_id
         from scenarios_present
-        left join {{ ref('stg_loader__scenario_loads') }} as scenario_loads
+        left join {{ ref('int_scenario_versions_loaded') }} as scenario_loads
             on scenarios_present.scenario_id = scenario_loads.scenario_id
+        -- The two ends of the scenario's labels in the index order (nulls after every id): a row labelled with
+        -- another load than the current one, or without a label beside labelled rows, shows at one of them.
+        left join lateral (
+            select model_rows.scenario_load_id
+            from {{ this }} as model_rows
+            where model_rows.scenario_id = scenarios_present.scenario_id
+            order by model_rows.scenario_load_id asc nulls last
+            limit 1
+        ) as lowest_label on true
+        left join lateral (
+            select model_rows.scenario_load_id
+            from {{ this }} as model_rows
+            where model_rows.scenario_id = scenarios_present.scenario_id
+            order by model_rows.scenario_load_id desc nulls first
+            limit 1
+        ) as highest_label on true
         where
             scenarios_present.scenario_id is not null
-            -- A row labelled with another load than the current one; each test is an index range probe.
             and (
-                exists (
-                    select from {{ this }} as model_rows
-                    where model_rows.scenario_id = scenarios_present.scenario_id
-                        and model_rows.scenario_load_id < scenario_loads.scenario_load_id
-                )
-                or exists (
-                    select from {{ this }} as model_rows
-                    where model_rows.scenario_id = scenarios_present.scenario_id
-                        and model_rows.scenario_load_id > scenario_loads.scenario_load_id
-                )
-                or exists (
-                    select from {{ this }} as model_rows
-                    where model_rows.scenario_id = scenarios_present.scenario_id
-                        and model_rows.scenario_load_id is null
-                        and scenario_loads.scenario_load_id is not null
-                )
-                or exists (
-                    select from {{ this }} as model_rows
-                    where model_rows.scenario_id = scenarios_present.scenario_id
-                        and model_rows.scenario_load_id is not null
-                        and scenario_loads.scenario_load_id is null
-                )
+                lowest_label.scenario_load_id is distinct from scenario_loads.scenario_load_id
+                or highest_label.scenario_load_id is distinct from scenario_loads.scenario_load_id
             )
         order by scenarios_present.scenario_id
     {%- endset -%}

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import bisect
 import csv
+import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from hypothesis import strategies as st
@@ -22,6 +23,7 @@ from reservation_reference import EXACT, Allocation, Lot, Order, RecipeLine
 
 from queijaria import PROJECT_ROOT
 from queijaria.datasets import BY_NAME
+from queijaria.loading import audit
 from queijaria.loading.raw_schema import partition_name
 
 T0 = datetime(2025, 3, 1)
@@ -47,6 +49,29 @@ PRODUCTS = sorted({line.product_id for line in RECIPE_LINES})
 class Plant:
     orders: list[Order]
     lots: list[Lot]
+
+    def scenario(self, scenario_id: str) -> Plant:
+        """The orders and lots of one scenario."""
+        return Plant(
+            [order for order in self.orders if order.scenario_id == scenario_id],
+            [lot for lot in self.lots if lot.scenario_id == scenario_id],
+        )
+
+    def without(self, scenario_id: str) -> Plant:
+        """The orders and lots of every scenario but one."""
+        return Plant(
+            [order for order in self.orders if order.scenario_id != scenario_id],
+            [lot for lot in self.lots if lot.scenario_id != scenario_id],
+        )
+
+    def as_scenario(self, scenario_id: str) -> Plant:
+        """The orders and lots of the plant's first scenario, moved to another scenario."""
+        scenarios = [item.scenario_id for item in [*self.orders, *self.lots]]
+        source = self.scenario(scenarios[0]) if scenarios else self
+        return Plant(
+            [replace(order, scenario_id=scenario_id) for order in source.orders],
+            [replace(lot, scenario_id=scenario_id) for lot in source.lots],
+        )
 
     def batches(self, cuts: list[int]) -> list[Plant]:
         """Split as the loader does: by day ranges of created_at (orders) and received_at (lots)."""
@@ -178,6 +203,40 @@ def insert_plant(conn: pg_connection, plant: Plant) -> None:
                     for lot in plant.lots
                 ],
             )
+    conn.commit()
+
+
+def record_replace(conn: pg_connection, scenario_id: str) -> str:
+    """A load audit row as the loader writes when it replaces a scenario's raw data; returns the load id."""
+    load_id = str(uuid.uuid4())
+    with conn.cursor() as cursor:
+        audit.record(
+            cursor,
+            audit.AuditRow(
+                load_id=load_id,
+                scenario_id=scenario_id,
+                batch="test",
+                continues=None,
+                batch_sha256="test",
+                mode="replace",
+                dataset="production_orders",
+                file="test",
+                rows=0,
+                bytes=0,
+                sha256="test",
+                started_at=datetime.now(UTC),
+                seconds=0.0,
+            ),
+        )
+    conn.commit()
+    return load_id
+
+
+def delete_scenario(conn: pg_connection, scenario_id: str) -> None:
+    """Empty a scenario's raw orders and lots (its partitions), as the loader's replace does before the new data."""
+    with conn.cursor() as cursor:
+        for dataset in (BY_NAME["production_orders"], BY_NAME["stock_lots"]):
+            cursor.execute(f"truncate raw.{partition_name(dataset, scenario_id)}")
     conn.commit()
 
 

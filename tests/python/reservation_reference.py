@@ -10,7 +10,8 @@ Interpretations shared with the dbt model (documented in its yml):
 - received_at ≤ released_at is inclusive; QC status is the lot's status as loaded ('released' only);
 - orders with no released_at are not reserved; neither are orders released after the scenario's data
   horizon (the latest order created_at or lot received_at loaded), whose stock on hand is not known yet;
-- every requirement gets one shortage row (lot None), zero when fully reserved.
+- every requirement gets one shortage row (lot None), zero when fully reserved;
+- an order's sequence number is its place among the scenario's reserved orders that have a bill of materials.
 """
 
 from __future__ import annotations
@@ -95,14 +96,31 @@ def can_serve(lot: Lot, order: Order, material_id: str, remaining: Decimal) -> b
     )
 
 
-def reserve(orders: list[Order], lots: list[Lot], recipe_lines: list[RecipeLine]) -> list[Allocation]:
-    """Every reservation and shortage row the policy produces for the given data."""
+def reserved_orders(orders: list[Order], lots: list[Lot]) -> list[Order]:
+    """Orders released up to their scenario's data horizon, in the sequence (released_at, priority, due date, id)."""
     horizons = data_horizons(orders, lots)
     released = [
         order for order in orders if order.released_at is not None and order.released_at <= horizons[order.scenario_id]
     ]
-    # Orders in the sequence (released_at, priority, due date, order id); scenarios never interact.
+    # Scenarios never interact.
     released.sort(key=lambda o: (o.scenario_id, o.released_at, o.priority, o.due_date, o.order_id))
+    return released
+
+
+def sequence_numbers(orders: list[Order], lots: list[Lot], recipe_lines: list[RecipeLine]) -> dict[tuple, int]:
+    """(scenario, order) -> place of the order in its scenario's sequence, among the orders that reserve."""
+    with_bill = {line.product_id for line in recipe_lines}
+    numbers: dict[tuple, int] = {}
+    for order in reserved_orders(orders, lots):
+        if order.product_id in with_bill:
+            scenario_count = sum(1 for scenario_id, _ in numbers if scenario_id == order.scenario_id)
+            numbers[(order.scenario_id, order.order_id)] = scenario_count + 1
+    return numbers
+
+
+def reserve(orders: list[Order], lots: list[Lot], recipe_lines: list[RecipeLine]) -> list[Allocation]:
+    """Every reservation and shortage row the policy produces for the given data."""
+    released = reserved_orders(orders, lots)
 
     remaining = {(lot.scenario_id, lot.lot_id): lot.quantity for lot in lots}
     allocations: list[Allocation] = []

@@ -1,14 +1,16 @@
-"""The whole flow on a fresh database: generate every scenario, COPY it in, `dbt build` with every test."""
+"""The whole flow on a fresh database: generate every scenario, COPY it in, `dbt build` with every test; a week
+appended, then a scenario replaced, each followed by a `dbt build` equal to a full refresh."""
 
 from __future__ import annotations
 
 import re
 
+import pytest
 from psycopg2 import sql
-from support import BuiltPipeline
+from support import BuiltPipeline, create_database, drop_database, make_dbt_runner
 
 from queijaria.datasets import DATASETS
-from queijaria.db.connection import connect
+from queijaria.db.connection import ConnectionSettings, connect, resolve
 from queijaria.reporting.summary import relation_counts
 
 SCENARIOS = ("baseline", "milk_shortage", "heatwave", "breakdown", "demand_peak")
@@ -76,3 +78,51 @@ def test_continued_days_build_incrementally_as_a_full_refresh_would(built_pipeli
 
     built_pipeline.dbt("run", "--select", "int_stock_reservations_allocated", "--full-refresh")
     assert reservation_rows(built_pipeline) == incremental
+
+
+RESERVATIONS = "intermediate.int_stock_reservations_allocated"
+
+
+def reservations_by_scenario(settings: ConnectionSettings, *, with_row_versions: bool = False) -> dict[str, list]:
+    """Every row and column of the reservation model per scenario (with each row's xmin: written by which run)."""
+    version = ", xmin::text" if with_row_versions else ""
+    with connect(settings) as conn, conn.cursor() as cursor:
+        cursor.execute(f"select *{version} from {RESERVATIONS} order by stock_allocation_key")
+        rows = cursor.fetchall()
+    by_scenario: dict[str, list] = {}
+    for row in rows:
+        by_scenario.setdefault(row[1], []).append(row)
+    return by_scenario
+
+
+def test_a_replaced_scenario_builds_as_a_full_refresh_would(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """A scenario simulated again (shorter, another seed) and loaded: the next `dbt build`, with no flag, computes
+    it again from scratch and gives what a full refresh gives; the other scenario's rows are not touched."""
+    settings = create_database(resolve(), "queijaria_replace_test")
+    try:
+        data_dir = tmp_path_factory.mktemp("replaced")
+        pipeline = BuiltPipeline(settings, make_dbt_runner(settings, data_dir / "target"), data_dir, "")
+        first = ("--scenario", "baseline,demand_peak", "--start-date", "2025-11-20", "--days", "21")
+        again = ("--scenario", "baseline", "--start-date", "2025-11-20", "--days", "12", "--seed", "7")
+        for command in (("generate", *first, "--iot-interval", "60", "--quiet"), ("load",)):
+            result = pipeline.cli(*command, "--out", str(data_dir / "generated"))
+            assert result.returncode == 0, f"queijaria {command[0]}:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+        pipeline.dbt("build")
+        before = reservations_by_scenario(settings, with_row_versions=True)
+
+        for command in (("generate", *again, "--iot-interval", "60", "--quiet"), ("load",)):
+            result = pipeline.cli(*command, "--out", str(data_dir / "generated"))
+            assert result.returncode == 0, f"queijaria {command[0]}:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+        build = pipeline.dbt("build")
+        assert re.search(r"Done\. PASS=\d+ WARN=0 ERROR=0 SKIP=0", build.stdout), build.stdout[-3000:]
+        assert "int_stock_reservations_allocated: the raw data of scenario baseline was replaced" in build.stdout
+        after = reservations_by_scenario(settings, with_row_versions=True)
+        assert after["demand_peak"] == before["demand_peak"], "the other scenario stays incremental: rows untouched"
+        assert after["baseline"] != before["baseline"]
+
+        pipeline.dbt("run", "--select", "int_stock_reservations_allocated", "--full-refresh")
+        assert reservations_by_scenario(settings) == {
+            scenario_id: [row[:-1] for row in rows] for scenario_id, rows in after.items()
+        }
+    finally:
+        drop_database(settings)

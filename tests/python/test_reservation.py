@@ -3,13 +3,16 @@
 Property-based (hypothesis) on small random plants, against the real PostgreSQL, in a database of its own:
 - most examples execute the model's compiled SQL (full refresh, and the incremental SQL once per batch)
   directly through psycopg2, which costs milliseconds;
-- a handful go through `dbt run` itself (full refresh, then the same data in k batches);
+- a handful go through `dbt run` itself (full refresh, then the same data in k batches, then one scenario
+  replaced as the loader replaces it, which the next incremental run computes again from scratch);
 - the late-arriving order fails the incremental run with a message naming it and asking for a full refresh;
-- `dbt build` of the reservation models runs their unit tests and invariant data tests.
+- `dbt build` of the reservation models runs their unit tests and invariant data tests;
+- the allocator function is installed once, and again only when its definition changes.
 """
 
 from __future__ import annotations
 
+import shutil
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -19,21 +22,25 @@ from pathlib import Path
 
 import psycopg2
 import pytest
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import HealthCheck, assume, event, given, settings
 from reservation_plants import (
     RECIPE_LINES,
+    SCENARIOS,
     T0,
     Plant,
     as_rows,
     batch_cuts,
+    delete_scenario,
     ensure_partitions,
     insert_plant,
     plants,
+    record_replace,
     truncate,
 )
-from reservation_reference import Lot, Order, reserve
+from reservation_reference import Lot, Order, reserve, sequence_numbers
 from support import BuiltPipeline, DbtRunner, create_database, drop_database, make_dbt_runner
 
+from queijaria import PROJECT_ROOT
 from queijaria.db.connection import ConnectionSettings, connect, resolve
 from queijaria.loading.raw_schema import ensure_raw_tables
 
@@ -42,6 +49,8 @@ pytestmark = pytest.mark.slow
 MODEL = "int_stock_reservations_allocated"
 TABLE = f"intermediate.{MODEL}"
 RAW_TABLES = ("raw.production_orders", "raw.stock_lots")
+LOAD_AUDIT = "raw.load_audit"
+ALLOCATOR = "intermediate.allocate_stock_reservations"
 EXAMPLES: Counter[str] = Counter()
 
 
@@ -62,6 +71,9 @@ class ReservationDb:
         self.conn.commit()
         return as_rows(rows)
 
+    def model_sequence_numbers(self) -> dict[tuple, int]:
+        return self._sequence_numbers(TABLE)
+
     def run_full_refresh_sql(self) -> list[tuple]:
         with self.conn.cursor() as cursor:
             cursor.execute(
@@ -71,6 +83,26 @@ class ReservationDb:
             rows = cursor.fetchall()
         self.conn.commit()
         return as_rows(rows)
+
+    def full_refresh_sql_sequence_numbers(self) -> dict[tuple, int]:
+        return self._sequence_numbers(f"({self.full_refresh_sql}) as model")
+
+    def _sequence_numbers(self, relation: str) -> dict[tuple, int]:
+        with self.conn.cursor() as cursor:
+            cursor.execute(f"select distinct scenario_id, order_id, order_sequence_number from {relation}")
+            rows = cursor.fetchall()
+        self.conn.commit()
+        return {(scenario_id, order_id): number for scenario_id, order_id, number in rows}
+
+    def allocator(self) -> tuple[int, str]:
+        """The installed function's oid and comment (where the md5 of its definition is kept)."""
+        with self.conn.cursor() as cursor:
+            cursor.execute(
+                f"select oid, obj_description(oid, 'pg_proc') from pg_proc where oid = '{ALLOCATOR}'::regproc"
+            )
+            found = cursor.fetchone()
+        self.conn.commit()
+        return found
 
     def run_incremental_sql(self) -> None:
         with self.conn.cursor() as cursor:
@@ -107,6 +139,10 @@ def _reference_rows(plant: Plant) -> list[tuple]:
     return as_rows(reserve(plant.orders, plant.lots, RECIPE_LINES))
 
 
+def _reference_sequence_numbers(plant: Plant) -> dict[tuple, int]:
+    return sequence_numbers(plant.orders, plant.lots, RECIPE_LINES)
+
+
 def _describe(rows: list[tuple], batches: int) -> None:
     """Hypothesis statistics (--hypothesis-show-statistics): what the examples exercised."""
     event(f"batches: {batches}")
@@ -122,7 +158,8 @@ def _describe(rows: list[tuple], batches: int) -> None:
 def test_model_sql_equals_reference_full_and_in_batches(
     reservation_db: ReservationDb, plant: Plant, cuts: list[int]
 ) -> None:
-    """Full refresh and k = 1..5 incremental batches (loader-like day ranges) give the reference's rows."""
+    """Full refresh and k = 1..5 incremental batches (loader-like day ranges) give the reference's rows and
+    order sequence numbers."""
     EXAMPLES["compiled SQL, full + k batches"] += 1
     expected = _reference_rows(plant)
     _describe(expected, len(cuts) + 1)
@@ -130,12 +167,14 @@ def test_model_sql_equals_reference_full_and_in_batches(
     truncate(db.conn, *RAW_TABLES, TABLE)
     insert_plant(db.conn, plant)
     assert db.run_full_refresh_sql() == expected
+    assert db.full_refresh_sql_sequence_numbers() == _reference_sequence_numbers(plant)
 
     truncate(db.conn, *RAW_TABLES, TABLE)
     for batch in plant.batches(cuts):
         insert_plant(db.conn, batch)
         db.run_incremental_sql()
     assert db.model_rows() == expected
+    assert db.model_sequence_numbers() == _reference_sequence_numbers(plant)
 
 
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
@@ -173,6 +212,41 @@ def test_dbt_run_equals_reference_full_and_in_batches(
         insert_plant(db.conn, batch)
         db.dbt("run", "--select", MODEL)
     assert db.model_rows() == expected
+
+
+@settings(max_examples=2, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(plant=plants(), replacement=plants(), cuts=batch_cuts(max_batches=3))
+def test_dbt_run_recomputes_a_replaced_scenario(
+    reservation_db: ReservationDb, plant: Plant, replacement: Plant, cuts: list[int]
+) -> None:
+    """The loader replaces one scenario's raw data (a fresh simulation): the next incremental `dbt run`, with no
+    flag, allocates that scenario again from scratch and keeps the other one, as a full refresh would."""
+    assume(plant.orders)
+    replaced = plant.orders[0].scenario_id
+    assume(_reference_rows(plant.scenario(replaced)))  # the scenario has allocations to replace
+    EXAMPLES["dbt run, k batches then a scenario replaced"] += 1
+    db = reservation_db
+    truncate(db.conn, *RAW_TABLES, LOAD_AUDIT)
+    for scenario_id in SCENARIOS:
+        record_replace(db.conn, scenario_id)
+    batches = plant.batches(cuts)
+    insert_plant(db.conn, batches[0])
+    db.dbt("run", "--select", MODEL, "--full-refresh")
+    for batch in batches[1:]:
+        insert_plant(db.conn, batch)
+        db.dbt("run", "--select", MODEL)
+    assert db.model_rows() == _reference_rows(plant)
+
+    fresh = replacement.as_scenario(replaced)
+    delete_scenario(db.conn, replaced)
+    insert_plant(db.conn, fresh)
+    record_replace(db.conn, replaced)
+    result = db.dbt("run", "--select", MODEL)
+    after = Plant(plant.without(replaced).orders + fresh.orders, plant.without(replaced).lots + fresh.lots)
+    assert db.model_rows() == _reference_rows(after)
+    assert db.model_sequence_numbers() == _reference_sequence_numbers(after)
+    assert f"scenario {replaced} was replaced" in result.stdout
+    truncate(db.conn, LOAD_AUDIT)
 
 
 def _order(order_id: str, created_h: int, released_h: int, start_h: int, planned_kg: str = "10") -> Order:
@@ -265,6 +339,42 @@ def test_dbt_build_runs_unit_tests_and_invariants(reservation_db: ReservationDb)
     summary = [line for line in result.stdout.splitlines() if "PASS=" in line]
     assert summary and "ERROR=0" in summary[-1], result.stdout[-3000:]
     assert db.model_rows() == _reference_rows(Plant(orders, lots))
+
+
+def _project_copy(root: Path) -> Path:
+    """The dbt project's files (no Python tests, no data), to change one of them."""
+    shutil.copytree(
+        PROJECT_ROOT,
+        root,
+        ignore=shutil.ignore_patterns(".*", "__pycache__", "python", "target", "logs", "data", "reports", "*.egg-info"),
+    )
+    return root
+
+
+def test_allocator_is_installed_only_when_its_definition_changes(reservation_db: ReservationDb, tmp_path: Path) -> None:
+    """Every dbt invocation runs the install hook; an unchanged function is left alone (same oid, so a run using
+    it at the same time is never disturbed), a changed definition is installed."""
+    db = reservation_db
+    db.dbt("run", "--select", "int_scenario_versions_loaded")
+    installed = db.allocator()
+    db.dbt("run", "--select", "int_scenario_versions_loaded")
+    assert db.allocator() == installed
+
+    project = _project_copy(tmp_path / "project")
+    macro = project / "macros" / "reservation" / "install_reservation_functions.sql"
+    macro.write_text(macro.read_text().replace("#variable_conflict use_column", "#variable_conflict use_column\n-- v2"))
+    changed = make_dbt_runner(db.settings, tmp_path / "target", project_dir=project)
+    result = changed("run", "--select", "int_scenario_versions_loaded")
+    assert "installing intermediate.allocate_stock_reservations" in result.stdout
+    oid, comment = db.allocator()
+    assert oid != installed[0] and comment != installed[1]
+    with db.conn.cursor() as cursor:
+        cursor.execute(f"select pg_get_functiondef('{ALLOCATOR}'::regproc) like '%-- v2%'")
+        assert cursor.fetchone()[0]
+    db.conn.commit()
+
+    db.dbt("run", "--select", "int_scenario_versions_loaded")  # the project's own definition again
+    assert db.allocator()[1] == installed[1]
 
 
 def test_generated_milk_shortage_is_shorter_than_baseline(built_pipeline: BuiltPipeline) -> None:

@@ -19,10 +19,14 @@
     The allocation itself is the PL/pgSQL function of macros/reservation (exact by construction); this model
     decides what it is given: the requirements not yet allocated and the stock each lot still has.
 
-    An incremental run reads only what is new: every read of the orders, lots and earlier allocations is bounded
-    by the scenario's watermark (the last order allocated), so it follows an index range or probe. The reads
-    bounded per scenario are planned on their own (`offset 0`), where the bounds are known values: the planner
-    then estimates a narrow range and reads it from the index instead of scanning the history.
+    An incremental run reads what is new: every read of the orders, lots and earlier allocations is bounded by the
+    scenario's watermark (the last order allocated), so that it can follow an index range or probe. On the raw
+    tables, the indexes on orders (scenario_id, released_at) and (scenario_id, created_at) and on lots
+    (scenario_id, received_at) and (scenario_id, material_id, expiry_date) make it so.
+    The reads bounded per scenario are planned on their own (`offset 0`), where the bounds are parameters, and
+    every range has both its ends (`between x and 'infinity'`): the planner then estimates a narrow range and reads
+    it from the index, whatever the statistics of freshly loaded tables say. One read follows the history: an
+    index count of the orders released before the watermark, the exact check that no order arrived late.
 -#}
 
 with
@@ -69,7 +73,7 @@ scenarios as (
 -- (macros/incremental/delete_replaced_scenario_rows.sql, run before this).
 scenario_loads as (
 
-    select * from {{ ref('stg_loader__scenario_loads') }}
+    select * from {{ ref('int_scenario_versions_loaded') }}
 
 ),
 
@@ -143,14 +147,16 @@ data_horizons as (
                 from production_orders
                 where
                     production_orders.scenario_id = watermarks.scenario_id
-                    and production_orders.created_at >= coalesce(watermarks.watermark_released_at, '-infinity')
+                    and production_orders.created_at between coalesce(watermarks.watermark_released_at, '-infinity')
+                    and 'infinity'
             ),
             (
                 select max(stock_lots.received_at)
                 from stock_lots
                 where
                     stock_lots.scenario_id = watermarks.scenario_id
-                    and stock_lots.received_at >= coalesce(watermarks.watermark_released_at, '-infinity')
+                    and stock_lots.received_at between coalesce(watermarks.watermark_released_at, '-infinity')
+                    and 'infinity'
             )
         ) as horizon_at
     from watermarks
@@ -193,7 +199,7 @@ pending_requirements as (
                     data_horizons.watermark_order_id
                 )
             )
-        offset 0
+        offset 0  -- noqa: AM09
     ) as requirements
 
 ),
@@ -243,7 +249,7 @@ orders_up_to_watermark as (
                 data_horizons.watermark_due_date,
                 data_horizons.watermark_order_id
             )
-        offset 0
+        offset 0  -- noqa: AM09
     ) as orders_at_watermark on true
     -- Orders of products without a bill of materials (none in the seeds) are counted apart, only when there is one.
     left join lateral (
@@ -251,10 +257,10 @@ orders_up_to_watermark as (
             count(*)
             - case
                 when exists (
-                    select 1
-                    from products
-                    where products.product_id not in (select recipe_lines.product_id from recipe_lines)
-                )
+                        select 1
+                        from products
+                        where products.product_id not in (select recipe_lines.product_id from recipe_lines)
+                    )
                     then (
                         select count(*)
                         from production_orders as orders_without_bill
@@ -270,8 +276,9 @@ orders_up_to_watermark as (
         from production_orders
         where
             production_orders.scenario_id = data_horizons.scenario_id
+            and production_orders.released_at >= '-infinity'
             and production_orders.released_at < data_horizons.watermark_released_at
-        offset 0
+        offset 0  -- noqa: AM09
     ) as orders_before_watermark on true
     where data_horizons.watermark_released_at is not null
 
@@ -287,36 +294,37 @@ missing_orders as (
         missing.released_at,
         orders_up_to_watermark.watermark_released_at
     from orders_up_to_watermark
-    cross join lateral (
-        select
-            production_orders.scenario_id,
-            production_orders.order_id,
-            production_orders.released_at
-        from production_orders
-        where
-            production_orders.scenario_id = orders_up_to_watermark.scenario_id
-            and production_orders.released_at <= orders_up_to_watermark.watermark_released_at
-            and (
-                production_orders.released_at,
-                production_orders.priority,
-                production_orders.due_date,
-                production_orders.order_id
-            ) <= (
-                orders_up_to_watermark.watermark_released_at,
-                orders_up_to_watermark.watermark_priority,
-                orders_up_to_watermark.watermark_due_date,
-                orders_up_to_watermark.watermark_order_id
-            )
-            and production_orders.product_id in (select recipe_lines.product_id from recipe_lines)
-            and not exists (
-                select 1
-                from allocated_before
-                where
-                    allocated_before.scenario_id = production_orders.scenario_id
-                    and allocated_before.order_id = production_orders.order_id
-            )
-        offset 0
-    ) as missing
+    cross join
+        lateral (
+            select
+                production_orders.scenario_id,
+                production_orders.order_id,
+                production_orders.released_at
+            from production_orders
+            where
+                production_orders.scenario_id = orders_up_to_watermark.scenario_id
+                and production_orders.released_at <= orders_up_to_watermark.watermark_released_at
+                and (
+                    production_orders.released_at,
+                    production_orders.priority,
+                    production_orders.due_date,
+                    production_orders.order_id
+                ) <= (
+                    orders_up_to_watermark.watermark_released_at,
+                    orders_up_to_watermark.watermark_priority,
+                    orders_up_to_watermark.watermark_due_date,
+                    orders_up_to_watermark.watermark_order_id
+                )
+                and production_orders.product_id in (select recipe_lines.product_id from recipe_lines)
+                and not exists (
+                    select 1
+                    from allocated_before
+                    where
+                        allocated_before.scenario_id = production_orders.scenario_id
+                        and allocated_before.order_id = production_orders.order_id
+                )
+            offset 0  -- noqa: AM09
+        ) as missing
     where orders_up_to_watermark.released_orders <> orders_up_to_watermark.allocated_orders
 
 ),
@@ -376,9 +384,9 @@ candidate_lots as (
         where
             stock_lots.scenario_id = pending_bounds.scenario_id
             and stock_lots.material_id = pending_bounds.material_id
-            and stock_lots.expiry_date >= pending_bounds.min_planned_start_date
+            and stock_lots.expiry_date between pending_bounds.min_planned_start_date and 'infinity'
             and stock_lots.received_at <= pending_bounds.max_released_at
-        offset 0
+        offset 0  -- noqa: AM09
     ) as lots
 
 ),
