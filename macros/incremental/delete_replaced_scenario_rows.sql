@@ -45,6 +45,14 @@
         ) }}
     {%- endif -%}
 
+    {#- A table built by a version of the project before this interface: dbt's advice, not a SQL error. -#}
+    {%- if 'scenario_load_id' not in (adapter.get_columns_in_relation(this) | map(attribute='name') | list) -%}
+        {{ exceptions.raise_compiler_error(
+            this ~ ' was built before it carried scenario_load_id (how a replaced scenario is recognised): '
+            ~ 'rebuild it once with `dbt build --full-refresh -s ' ~ model.name ~ '`.'
+        ) }}
+    {%- endif -%}
+
     {%- set replaced_query -%}
         with recursive
 

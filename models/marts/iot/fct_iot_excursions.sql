@@ -54,7 +54,7 @@ sensors as (
 
 scenario_loads as (
 
-    select * from {{ ref('stg_loader__scenario_loads') }}
+    select * from {{ ref('int_scenario_versions_loaded') }}
 
 ),
 
