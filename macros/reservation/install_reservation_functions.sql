@@ -1,8 +1,13 @@
 {#-
-    Stock reservation (DOMAIN.md §3) as one PL/pgSQL function, installed with `create or replace`.
+    Stock reservation (DOMAIN.md §3) as one PL/pgSQL function, intermediate.allocate_stock_reservations.
 
-    `install_reservation_functions()` returns the DDL, for the project's on-run-start hook (which runs before
-    the model's unit tests too); `dbt run-operation install_reservation_functions_now` runs it by hand.
+    `install_reservation_functions()` is the project's on-run-start hook (which runs before the model's unit
+    tests too): it installs the function only when its definition changed. The md5 of the definition is kept in
+    the function's comment; when it equals the md5 of `reservation_function_ddl()`, nothing is executed, so a
+    run never drops a function that another run, at the same time, is calling. A changed definition is
+    installed in one transaction (drop every old signature, create, comment), under an advisory lock, so that
+    two runs starting together after a change do not collide. `dbt run-operation install_reservation_functions_now`
+    does the same by hand.
 
     The function is exact by construction: it is the policy written as the loop an ERP runs. Requirements are
     walked one at a time in the order sequence; for each, the lots of the same material are read in FEFO order
@@ -14,20 +19,75 @@
 {%- endmacro %}
 
 
+{#- What the function's comment says when its definition is the current one. -#}
+{% macro reservation_function_comment() -%}
+    queijaria_pcp stock reservation (macros/reservation/install_reservation_functions.sql), definition md5 {{ local_md5(reservation_function_ddl()) }}
+{%- endmacro %}
+
+
+{#- The installation SQL when the installed function is missing or another definition; '' when it is current. -#}
+{% macro install_reservation_functions() -%}
+    {#- Rendered once at parse time too, when nothing can be read from the database. -#}
+    {%- if not execute -%}
+        {{ return('') }}
+    {%- endif -%}
+    {%- set schema = reservation_function_schema() -%}
+    {%- set comment = reservation_function_comment() -%}
+    {%- set installed_query -%}
+        select
+            count(*) as installed,
+            count(*) filter (where obj_description(functions.oid, 'pg_proc') = {{ dbt.string_literal(comment) }}) as current
+        from pg_catalog.pg_proc as functions
+        inner join pg_catalog.pg_namespace as schemas on functions.pronamespace = schemas.oid
+        where schemas.nspname = {{ dbt.string_literal(schema) }}
+            and functions.proname = 'allocate_stock_reservations'
+    {%- endset -%}
+    {%- set installed = run_query(installed_query).rows[0] -%}
+    {%- if installed['installed'] == 1 and installed['current'] == 1 -%}
+        {{ return('') }}
+    {%- endif -%}
+    {{ log('installing ' ~ schema ~ '.allocate_stock_reservations (its definition changed)', info=true) }}
+-- One installer at a time: two runs starting together after a change would both create the function.
+select pg_advisory_xact_lock(hashtext('queijaria_pcp.allocate_stock_reservations'));
+
+create schema if not exists {{ schema }};
+
+-- Every old signature goes: a change of the arguments or of the result columns needs no manual step.
+do $drop_old$
+declare
+    old_function regprocedure;
+begin
+    for old_function in
+        select functions.oid::regprocedure
+        from pg_catalog.pg_proc as functions
+        inner join pg_catalog.pg_namespace as schemas on functions.pronamespace = schemas.oid
+        where schemas.nspname = {{ dbt.string_literal(schema) }}
+            and functions.proname = 'allocate_stock_reservations'
+    loop
+        execute format('drop function %s', old_function);
+    end loop;
+end
+$drop_old$;
+
+{{ reservation_function_ddl() }};
+
+comment on function {{ schema }}.allocate_stock_reservations(jsonb, jsonb, jsonb, text) is {{ dbt.string_literal(comment) }};
+{%- endmacro %}
+
+
 {% macro install_reservation_functions_now() %}
-    {% do run_query(install_reservation_functions()) %}
-    {{ log('installed ' ~ reservation_function_schema() ~ '.allocate_stock_reservations', info=true) }}
+    {%- set installation = install_reservation_functions() -%}
+    {%- if installation | trim -%}
+        {% do run_query(installation) %}
+        {{ log('installed ' ~ reservation_function_schema() ~ '.allocate_stock_reservations', info=true) }}
+    {%- else -%}
+        {{ log(reservation_function_schema() ~ '.allocate_stock_reservations is up to date', info=true) }}
+    {%- endif -%}
 {% endmacro %}
 
 
-{% macro install_reservation_functions() -%}
+{% macro reservation_function_ddl() -%}
 {%- set schema = reservation_function_schema() -%}
-create schema if not exists {{ schema }};
-
--- Dropped first so that a change of the result columns never needs a manual step; nothing depends on it.
-drop function if exists {{ schema }}.allocate_stock_reservations(jsonb, jsonb, text);
-drop function if exists {{ schema }}.allocate_stock_reservations(jsonb, jsonb, jsonb, text);
-
 create or replace function {{ schema }}.allocate_stock_reservations(
     -- [{scenario_id, order_id, material_id, released_at, priority, due_date, planned_start_at,
     --   requirement_quantity}]: requirements to allocate now.
@@ -36,7 +96,8 @@ create or replace function {{ schema }}.allocate_stock_reservations(
     -- every lot that may serve them, with its quantity not yet reserved.
     p_lots jsonb,
     -- [{scenario_id, order_id, released_at, watermark_released_at}]: orders not allocated yet although
-    -- released at or before the last release allocated in their scenario; any makes the call fail.
+    -- released at or before the last release allocated in their scenario (order_id null: orders loaded up to
+    -- that release differ from the ones allocated); any makes the call fail.
     p_late_orders jsonb,
     -- Named in the late-order error, so that it says what to rebuild.
     p_model_name text default 'int_stock_reservations_allocated'
@@ -53,8 +114,6 @@ returns table (
 language plpgsql
 volatile
 set search_path = pg_catalog, pg_temp
--- The FEFO lookups must use the primary key's order even while the stock table is small or unanalysed.
-set enable_seqscan = off
 as $function$
 #variable_conflict use_column
 declare
@@ -70,12 +129,23 @@ declare
     remaining numeric[];
 begin
     -- 0. Reservations are final and made in release order. An order released at or before the last release
-    --    already allocated in its scenario would have to take stock from later orders: refuse.
+    --    already allocated in its scenario would have to take stock from later orders: refuse. A row without an
+    --    order says that the orders loaded up to that release are no longer the ones allocated.
     select
         count(*),
-        string_agg(format('%s/%s (released %s, last processed %s)',
-            late.scenario_id, late.order_id, late.released_at, late.watermark_released_at), '; '
-            order by late.scenario_id, late.released_at, late.order_id)
+        string_agg(
+            case
+                when late.order_id is null then format(
+                    '%s (the orders loaded up to %s are not the ones allocated)',
+                    late.scenario_id, late.watermark_released_at
+                )
+                else format(
+                    '%s/%s (released %s, last processed %s)',
+                    late.scenario_id, late.order_id, late.released_at, late.watermark_released_at
+                )
+            end,
+            '; ' order by late.scenario_id, late.released_at, late.order_id
+        )
     into late_count, late_list
     from jsonb_to_recordset(p_late_orders) as late (
         scenario_id text, order_id text, released_at timestamp, watermark_released_at timestamp
@@ -84,10 +154,10 @@ begin
     if late_count > 0 then
         raise exception using
             message = format(
-                '%s: %s released order(s) arrived with a released_at at or before the last release already '
+                '%s: released orders arrived with a released_at at or before the last release already '
                 'allocated in their scenario, so they cannot be reserved incrementally: %s. '
                 'Run a full refresh: dbt build --full-refresh -s %s',
-                p_model_name, late_count, left(late_list, 2000), p_model_name
+                p_model_name, left(late_list, 2000), p_model_name
             ),
             hint = format('dbt build --full-refresh -s %s', p_model_name);
     end if;
@@ -200,5 +270,5 @@ begin
     drop table if exists pg_temp.reservation_stock;
     return;
 end;
-$function$;
+$function$
 {%- endmacro %}

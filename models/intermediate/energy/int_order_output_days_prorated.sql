@@ -59,11 +59,12 @@ final as (
         order_id,
         line_id,
         output_date,
-        cast(day_run_s / 60 as numeric) as run_min,
-        -- Share of the run inside the day; a run of zero length is all on its day.
-        coalesce(day_run_s / nullif(run_s, 0), 1) as run_share,
-        produced_kg * coalesce(day_run_s / nullif(run_s, 0), 1) as produced_kg,
-        good_kg * coalesce(day_run_s / nullif(run_s, 0), 1) as good_kg
+        -- Quotients without trailing zeros (120, not 120.0000000000000000). Shares of the run inside the day; a
+        -- run of zero length is all on its day. Multiplied before dividing, so that a whole share stays exact.
+        trim_scale(day_run_s / 60) as run_min,
+        trim_scale(coalesce(day_run_s / nullif(run_s, 0), 1)) as run_share,
+        trim_scale(coalesce(produced_kg * day_run_s / nullif(run_s, 0), produced_kg)) as produced_kg,
+        trim_scale(coalesce(good_kg * day_run_s / nullif(run_s, 0), good_kg)) as good_kg
     from order_days
 
 )

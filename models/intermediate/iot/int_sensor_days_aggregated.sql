@@ -1,3 +1,4 @@
+-- depends_on: {{ ref('stg_reference__scenarios') }}
 {{
     config(
         materialized='incremental',
@@ -7,6 +8,7 @@
         pre_hook="set local enable_sort = off",
         indexes=[
             {'columns': ['sensor_day_key'], 'unique': True},
+            {'columns': ['scenario_id', 'scenario_load_id']},
             {'columns': ['scenario_id', 'reading_date']},
         ],
     )
@@ -28,7 +30,8 @@
     the model's transaction, has them hashed.
 
     Incremental runs recompute, per scenario, the last day built (it may have been partial) and every later
-    one: per scenario, a grouped lateral subquery (PostgreSQL keeps it parameterized) whose lower read_at bound
+    one (a scenario whose raw data the loader replaced has no row left, see delete_replaced_scenario_rows, and
+    is computed from its first day): per scenario, a grouped lateral subquery (PostgreSQL keeps it parameterized) whose lower read_at bound
     reaches the raw (read_at, sensor_id, scenario_id) index.
 -#}
 
@@ -66,9 +69,9 @@ sensors as (
 
 ),
 
-scenarios as (
+scenario_loads as (
 
-    select * from {{ ref('stg_reference__scenarios') }}
+    select * from {{ ref('stg_loader__scenario_loads') }}
 
 ),
 
@@ -83,22 +86,25 @@ sensor_limits as (
 
 ),
 
-days_before as (
+{% if is_incremental() -%}
 
-    {% if is_incremental() -%}
+    scenarios as (
+
+        select * from {{ ref('stg_reference__scenarios') }}
+
+    ),
+
+    days_before as (
+
         select
             scenario_id,
             max(reading_date) as last_reading_date
         from {{ this }}
         group by scenario_id
-    {%- else -%}
-        select
-            cast(null as text) as scenario_id,
-            cast(null as date) as last_reading_date
-        where false
-    {%- endif %}
 
-),
+    ),
+
+{%- endif %}
 
 sensor_days as (
 
@@ -138,18 +144,22 @@ sensor_days as (
 final as (
 
     select
-        {{ surrogate_key(['scenario_id', 'sensor_id', 'reading_date']) }} as sensor_day_key,
-        scenario_id,
-        sensor_id,
-        reading_date,
-        reading_count,
-        cardinality(out_of_spec_read_ats) as out_of_spec_reading_count,
-        value_min,
-        value_max,
-        value_sum,
-        out_of_spec_read_ats,
-        out_of_spec_values
+        {{ surrogate_key(['sensor_days.scenario_id', 'sensor_days.sensor_id', 'sensor_days.reading_date']) }}
+            as sensor_day_key,
+        sensor_days.scenario_id,
+        scenario_loads.scenario_load_id,
+        sensor_days.sensor_id,
+        sensor_days.reading_date,
+        sensor_days.reading_count,
+        cardinality(sensor_days.out_of_spec_read_ats) as out_of_spec_reading_count,
+        sensor_days.value_min,
+        sensor_days.value_max,
+        sensor_days.value_sum,
+        sensor_days.out_of_spec_read_ats,
+        sensor_days.out_of_spec_values
     from sensor_days
+    left join scenario_loads
+        on sensor_days.scenario_id = scenario_loads.scenario_id
 
 )
 

@@ -159,16 +159,18 @@ final as (
         meter_days.energy_kwh,
         meter_days.ponta_kwh,
         meter_days.fora_ponta_kwh,
-        {{ safe_divide('meter_days.ponta_kwh', 'meter_days.energy_kwh') }} as ponta_share,
-        meter_days.tariff_cost_brl,
+        -- Quotients and products without trailing zeros (0.5, not 0.50000000000000000000).
+        trim_scale({{ safe_divide('meter_days.ponta_kwh', 'meter_days.energy_kwh') }}) as ponta_share,
+        trim_scale(meter_days.tariff_cost_brl) as tariff_cost_brl,
         day_flags.tariff_flag_id,
         day_flags.surcharge_brl_per_100kwh,
-        meter_days.energy_kwh * day_flags.surcharge_brl_per_100kwh / 100 as flag_surcharge_brl,
-        meter_days.tariff_cost_brl
-        + meter_days.energy_kwh * day_flags.surcharge_brl_per_100kwh / 100 as energy_cost_brl,
+        trim_scale(meter_days.energy_kwh * day_flags.surcharge_brl_per_100kwh / 100) as flag_surcharge_brl,
+        trim_scale(
+            meter_days.tariff_cost_brl + meter_days.energy_kwh * day_flags.surcharge_brl_per_100kwh / 100
+        ) as energy_cost_brl,
         plant_energy_days.plant_energy_kwh,
         coalesce(plant_output_days.plant_good_kg, 0) as plant_good_kg,
-        {{ safe_divide('plant_energy_days.plant_energy_kwh', 'plant_output_days.plant_good_kg') }}
+        trim_scale({{ safe_divide('plant_energy_days.plant_energy_kwh', 'plant_output_days.plant_good_kg') }})
             as plant_kwh_per_good_kg
     from meter_days
     inner join plant_energy_days

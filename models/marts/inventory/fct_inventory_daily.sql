@@ -192,8 +192,10 @@ final as (
         reservations_at_risk_quantity,
         consumed_28d_quantity,
         consumption_window_days,
-        consumed_28d_quantity / consumption_window_days as avg_daily_consumed_quantity,
-        {{ safe_divide('free_quantity', 'consumed_28d_quantity / consumption_window_days') }} as coverage_days
+        -- Quotients without trailing zeros (18, not 18.0000000000000000).
+        trim_scale(consumed_28d_quantity / consumption_window_days) as avg_daily_consumed_quantity,
+        trim_scale({{ safe_divide('free_quantity', 'consumed_28d_quantity / consumption_window_days') }})
+            as coverage_days
     from trailing_consumptions
 
 )

@@ -5,6 +5,8 @@
         unique_key='iot_excursion_key',
         on_schema_change='fail',
         indexes=[
+            {'columns': ['iot_excursion_key'], 'unique': True},
+            {'columns': ['scenario_id', 'scenario_load_id']},
             {'columns': ['scenario_id', 'sensor_id', 'started_at']},
             {'columns': ['scenario_id', 'started_date']},
         ],
@@ -25,7 +27,8 @@
     Incremental runs recompute, per scenario, from the latest end of an excursion already closed: every
     out-of-spec reading before it belongs to a closed excursion here, and none of those changes. A sensor whose
     excursion is still open (it ran to the end of the data) is recomputed from that excursion's start, under
-    the same key, so that an excursion spanning two loads is one row, as in a full refresh.
+    the same key, so that an excursion spanning two loads is one row, as in a full refresh. A scenario whose raw
+    data the loader replaced has no row left (delete_replaced_scenario_rows) and is computed from scratch.
 -#}
 
 with
@@ -46,6 +49,12 @@ sensor_days as (
 sensors as (
 
     select * from {{ ref('stg_reference__sensors') }}
+
+),
+
+scenario_loads as (
+
+    select * from {{ ref('stg_loader__scenario_loads') }}
 
 ),
 
@@ -109,10 +118,11 @@ out_of_spec_readings as (
         on
             sensor_days.scenario_id = open_excursions.scenario_id
             and sensor_days.sensor_id = open_excursions.sensor_id
-    cross join lateral unnest(
-        sensor_days.out_of_spec_read_ats,
-        sensor_days.out_of_spec_values
-    ) as out_of_spec (read_at, reading_value)
+    cross join
+        lateral unnest(
+            sensor_days.out_of_spec_read_ats,
+            sensor_days.out_of_spec_values
+        ) as out_of_spec (read_at, reading_value)
     where
         sensor_days.out_of_spec_reading_count > 0
         and sensor_days.reading_date >= coalesce(
@@ -154,14 +164,14 @@ starts_flagged as (
         case
             when previous_out_of_spec_at is null then true
             else exists (
-                select 1
-                from iot_readings as readings_between
-                where
-                    readings_between.scenario_id = deviations.scenario_id
-                    and readings_between.sensor_id = deviations.sensor_id
-                    and readings_between.read_at > deviations.previous_out_of_spec_at
-                    and readings_between.read_at < deviations.read_at
-            )
+                    select 1
+                    from iot_readings as readings_between
+                    where
+                        readings_between.scenario_id = deviations.scenario_id
+                        and readings_between.sensor_id = deviations.sensor_id
+                        and readings_between.read_at > deviations.previous_out_of_spec_at
+                        and readings_between.read_at < deviations.read_at
+                )
         end as is_excursion_start
     from deviations
 
@@ -190,10 +200,10 @@ excursions as (
         max(read_at) as last_out_of_spec_at,
         count(*) as out_of_spec_reading_count,
         max(deviation) as worst_deviation,
-        (array_agg(breached_limit order by deviation desc, read_at))[1] as breached_limit,
-        (array_agg(breached_limit_value order by deviation desc, read_at))[1] as breached_limit_value,
-        (array_agg(reading_value order by deviation desc, read_at))[1] as worst_reading_value,
-        (array_agg(read_at order by deviation desc, read_at))[1] as worst_deviation_at
+        (array_agg(breached_limit order by deviation desc, read_at asc))[1] as breached_limit,
+        (array_agg(breached_limit_value order by deviation desc, read_at asc))[1] as breached_limit_value,
+        (array_agg(reading_value order by deviation desc, read_at asc))[1] as worst_reading_value,
+        (array_agg(read_at order by deviation desc, read_at asc))[1] as worst_deviation_at
     from numbered
     group by scenario_id, sensor_id, excursion_number
 
@@ -271,6 +281,7 @@ final as (
         {{ surrogate_key(['durations.scenario_id', 'durations.sensor_id', 'durations.started_at']) }}
             as iot_excursion_key,
         durations.scenario_id,
+        scenario_loads.scenario_load_id,
         durations.sensor_id,
         durations.started_at,
         cast(durations.started_at as date) as started_date,
@@ -279,7 +290,8 @@ final as (
         durations.out_of_spec_until_at,
         durations.ended_at is null as is_open,
         durations.out_of_spec_reading_count,
-        round(cast(extract(epoch from durations.out_of_spec_until_at - durations.started_at) / 60 as numeric), 4)
+        -- Minutes to 4 decimals, without trailing zeros (6, not 6.0000).
+        trim_scale(round(extract(epoch from durations.out_of_spec_until_at - durations.started_at) / 60, 4))
             as excursion_min,
         durations.breached_limit,
         cast(durations.breached_limit_value as numeric) as breached_limit_value,
@@ -287,6 +299,8 @@ final as (
         durations.worst_deviation,
         durations.worst_deviation_at
     from durations
+    left join scenario_loads
+        on durations.scenario_id = scenario_loads.scenario_id
 
 )
 

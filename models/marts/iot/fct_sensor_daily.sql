@@ -52,7 +52,8 @@ daily_excursions as (
         scenario_id,
         sensor_id,
         reading_date,
-        round(cast(extract(epoch from sum(out_of_spec_duration)) / 60 as numeric), 4) as out_of_spec_min,
+        -- Minutes to 4 decimals, without trailing zeros (10, not 10.0000).
+        trim_scale(round(extract(epoch from sum(out_of_spec_duration)) / 60, 4)) as out_of_spec_min,
         count(*) as excursion_count
     from excursion_days
     group by scenario_id, sensor_id, reading_date
@@ -73,7 +74,7 @@ final as (
         sensor_days.value_min,
         sensor_days.value_max,
         sensor_days.value_sum,
-        {{ safe_divide('sensor_days.value_sum', 'sensor_days.reading_count') }} as value_mean
+        trim_scale({{ safe_divide('sensor_days.value_sum', 'sensor_days.reading_count') }}) as value_mean
     from sensor_days
     left join daily_excursions
         on
