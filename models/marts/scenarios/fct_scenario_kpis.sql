@@ -204,15 +204,17 @@ failure_components as (
 
 ),
 
-planned_order_days as (
+-- A shortage counts on the day it became known, the order's release (always within the loaded data).
+released_order_days as (
 
     select
         scenario_id,
-        planned_production_date,
+        cast(released_at as date) as released_date,
         count(*) filter (where has_material_shortage) as short_order_count,
         coalesce(sum(input_short_l), 0) as input_short_l
     from production_orders
-    group by scenario_id, planned_production_date
+    where released_at is not null
+    group by scenario_id, cast(released_at as date)
 
 ),
 
@@ -233,21 +235,21 @@ order_components as (
 
     select
         scenario_id,
-        planned_production_date as kpi_date,
+        released_date as kpi_date,
         'orders_short' as kpi_id,
         cast(short_order_count as numeric) as numerator,
         cast(null as numeric) as denominator
-    from planned_order_days
+    from released_order_days
 
     union all
 
     select
         scenario_id,
-        planned_production_date as kpi_date,
+        released_date as kpi_date,
         'short_input_l' as kpi_id,
         input_short_l as numerator,
         null as denominator
-    from planned_order_days
+    from released_order_days
 
     union all
 
