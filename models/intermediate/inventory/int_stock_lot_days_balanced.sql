@@ -145,6 +145,8 @@ lot_day_balances as (
 
 ),
 
+-- Reservations held at the end of a day: from the order's release to the eve of its start (to the horizon
+-- while it has not started), and only while the lot is on hand (to the eve of its expiry day).
 held_reservations as (
 
     select
@@ -152,18 +154,23 @@ held_reservations as (
         stock_allocations.lot_id,
         stock_allocations.reserved_quantity,
         cast(stock_allocations.released_at as date) as held_from_date,
-        -- Held through the day before the order starts; to the horizon while it has not started.
-        coalesce(cast(production_orders.actual_start_at as date) - 1, data_horizons.horizon_date)
-            as held_through_date,
-        coalesce(
+        least(
+            coalesce(cast(production_orders.actual_start_at as date) - 1, data_horizons.horizon_date),
+            released_lots.expiry_date - 1
+        ) as held_through_date,
+        released_lots.expiry_date < coalesce(
             cast(production_orders.actual_start_at as date),
             greatest(cast(production_orders.planned_start_at as date), data_horizons.horizon_date + 1)
-        ) as expected_start_date
+        ) as is_at_risk
     from stock_allocations
     inner join production_orders
         on
             stock_allocations.scenario_id = production_orders.scenario_id
             and stock_allocations.order_id = production_orders.order_id
+    inner join released_lots
+        on
+            stock_allocations.scenario_id = released_lots.scenario_id
+            and stock_allocations.lot_id = released_lots.lot_id
     inner join data_horizons
         on stock_allocations.scenario_id = data_horizons.scenario_id
     where
@@ -175,25 +182,20 @@ held_reservations as (
 lot_day_reservations as (
 
     select
-        lot_day_balances.scenario_id,
-        lot_day_balances.lot_id,
-        lot_day_balances.stock_date,
+        held_reservations.scenario_id,
+        held_reservations.lot_id,
+        cast(held_day.day_start_at as date) as stock_date,
         sum(held_reservations.reserved_quantity) as reserved_quantity,
-        coalesce(
-            sum(held_reservations.reserved_quantity) filter (
-                where lot_day_balances.expiry_date < held_reservations.expected_start_date
-            ),
-            0
-        ) as at_risk_quantity
-    from lot_day_balances
-    inner join held_reservations
-        on
-            lot_day_balances.scenario_id = held_reservations.scenario_id
-            and lot_day_balances.lot_id = held_reservations.lot_id
-            and lot_day_balances.stock_date between held_reservations.held_from_date
-            and held_reservations.held_through_date
-    where lot_day_balances.stock_date < lot_day_balances.expiry_date
-    group by lot_day_balances.scenario_id, lot_day_balances.lot_id, lot_day_balances.stock_date
+        coalesce(sum(held_reservations.reserved_quantity) filter (where held_reservations.is_at_risk), 0)
+            as at_risk_quantity
+    from held_reservations
+    cross join
+        lateral generate_series(
+            cast(held_reservations.held_from_date as timestamp),
+            cast(held_reservations.held_through_date as timestamp),
+            interval '1 day'
+        ) as held_day (day_start_at)
+    group by held_reservations.scenario_id, held_reservations.lot_id, cast(held_day.day_start_at as date)
 
 ),
 

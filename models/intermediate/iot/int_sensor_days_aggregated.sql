@@ -1,4 +1,3 @@
--- depends_on: {{ ref('stg_reference__scenarios') }}
 {{
     config(
         materialized='incremental',
@@ -29,9 +28,10 @@
     and would sort them all on disk. There are a few thousand groups per scenario-year; the pre-hook, local to
     the model's transaction, has them hashed.
 
-    Incremental runs recompute, per scenario, the last day built (it may have been partial) and every later
-    one (a scenario whose raw data the loader replaced has no row left, see delete_replaced_scenario_rows, and
-    is computed from its first day): per scenario, a grouped lateral subquery (PostgreSQL keeps it parameterized) whose lower read_at bound
+    Incremental runs recompute, per scenario built before or loaded since, the last day built (it may have been
+    partial) and every later one (a scenario whose raw data the loader replaced has no row left, see
+    delete_replaced_scenario_rows, and is computed from its first day; raw data written without the loader needs
+    a full refresh): per scenario, a grouped lateral subquery (PostgreSQL keeps it parameterized) whose lower read_at bound
     reaches the raw (read_at, sensor_id, scenario_id) index.
 -#}
 
@@ -88,12 +88,6 @@ sensor_limits as (
 
 {% if is_incremental() -%}
 
-    scenarios as (
-
-        select * from {{ ref('stg_reference__scenarios') }}
-
-    ),
-
     days_before as (
 
         select
@@ -101,6 +95,19 @@ sensor_limits as (
             max(reading_date) as last_reading_date
         from {{ this }}
         group by scenario_id
+
+    ),
+
+    -- The scenarios with data: built before, or loaded since (a replaced scenario has no row left here). Only
+    -- these are scanned: a scenario without a raw partition would cost a whole index scan when the raw table
+    -- has a single partition (PostgreSQL then drops the run-time partition pruning).
+    scenarios as (
+
+        select scenario_id from days_before
+
+        union
+
+        select scenario_id from scenario_loads
 
     ),
 
