@@ -10,7 +10,8 @@
   execution time from run_results.json (dbt's start-up would dominate a one-day run). Each incremental repeat
   starts from the same tables: they are restored from a copy taken before the first.
 
-`python -m benchmarks.marts` runs it alone and prints the figures as JSON.
+`python -m benchmarks.marts` runs it alone and prints the figures as JSON; its arguments go to the timed
+`dbt build` (e.g. `--exclude some_test` while a test fails on a plant-year and would skip the marts after it).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from pathlib import Path
 
 from psycopg2 import sql
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from benchmarks import PLANT_YEAR_ARGS, run_tool
@@ -176,8 +178,21 @@ def _copy_tables(database: ConnectionSettings, relations: list[str], restore: bo
         conn.commit()
 
 
+def _print_slowest_nodes(console: Console, target_path: Path, count: int = 8) -> None:
+    """Where a build's time goes: its slowest models and tests (they run on 2 threads, so they overlap)."""
+    results = json.loads((target_path / "run_results.json").read_text(encoding="utf-8"))["results"]
+    slowest = sorted(results, key=lambda result: -result["execution_time"])[:count]
+    console.print(
+        "slowest nodes of the build: "
+        + ", ".join(f"{result['unique_id'].split('.')[2]} {result['execution_time']:.0f} s" for result in slowest)
+    )
+
+
 def run(
-    console: Console, data_dir: Path | None = None, generate_args: tuple[str, ...] = ALL_SCENARIOS_PLANT_YEAR_ARGS
+    console: Console,
+    data_dir: Path | None = None,
+    generate_args: tuple[str, ...] = ALL_SCENARIOS_PLANT_YEAR_ARGS,
+    build_args: tuple[str, ...] = (),
 ) -> dict[str, float]:
     """Every figure of the module; data_dir is where to generate the data (a scratch folder by default)."""
     with tempfile.TemporaryDirectory(prefix="queijaria_bench_marts_") as scratch:
@@ -192,8 +207,9 @@ def run(
             run_tool("queijaria", "load", "--out", str(generated), env=env)
 
             started = time.perf_counter()
-            _dbt(env, "build")
+            _dbt(env, "build", *build_args)
             build_s = time.perf_counter() - started
+            _print_slowest_nodes(console, target_path)
 
             query_ms = _best_query_ms(database, console)
 
@@ -240,7 +256,12 @@ def run(
 
 
 def main() -> None:
-    figures = run(Console(stderr=True))
+    console = Console(stderr=True)
+    try:
+        figures = run(console, build_args=tuple(sys.argv[1:]))
+    except RuntimeError as error:  # a tool failed: its command and the end of its output say why
+        console.print(f"[red]error:[/red] {escape(str(error))}", highlight=False)
+        raise SystemExit(1) from error
     json.dump(figures, sys.stdout, indent=2, sort_keys=True)
     sys.stdout.write("\n")
 
