@@ -82,34 +82,34 @@ inventory_days as (
 
 kpi_definitions as (
 
-    -- kpi_id, short name, unit, is_ratio, is_higher_better (formulas: the model's YAML)
+    -- kpi_id, report position, short name, unit, is_ratio, is_higher_better (formulas: the model's YAML)
     select * from (
         values
-        ('oee', 'OEE', 'fraction', true, true),
-        ('availability', 'Availability', 'fraction', true, true),
-        ('effectiveness', 'Effectiveness', 'fraction', true, true),
-        ('quality_ratio', 'Quality ratio', 'fraction', true, true),
-        ('otif', 'OTIF', 'fraction', true, true),
-        ('schedule_attainment', 'Schedule attainment', 'fraction', true, true),
-        ('capacity_utilization', 'Capacity utilization', 'fraction', true, true),
-        ('late_orders', 'Late orders', 'orders', false, false),
-        ('orders_short', 'Orders short', 'orders', false, false),
-        ('short_input_l', 'Milk/whey short', 'L', false, false),
-        ('mtbf_h', 'MTBF', 'h', true, true),
-        ('mttr_h', 'MTTR', 'h', true, false),
-        ('rejection_rate', 'Rejection rate', 'fraction', true, false),
-        ('first_pass_yield', 'First pass yield', 'fraction', true, true),
-        ('lab_failure_rate', 'Lab tests failing', 'fraction', true, false),
-        ('milk_yield_vs_standard', 'Milk vs standard', 'ratio', true, false),
-        ('kwh_per_good_kg', 'Energy intensity', 'kWh/kg', true, false),
-        ('ponta_share', 'Ponta share', 'fraction', true, false),
-        ('energy_cost_brl', 'Energy cost', 'R$', false, false),
-        ('excursion_min', 'Out of spec', 'min', false, false),
-        ('excursions', 'Excursions', 'excursions', false, false),
-        ('milk_received_l', 'Milk received', 'L', false, true),
-        ('reservations_at_risk_l', 'Milk reserved at risk', 'L', true, false),
-        ('milk_coverage_days', 'Milk coverage', 'days', true, true)
-    ) as definitions (kpi_id, kpi_name, unit, is_ratio, is_higher_better)
+        ('oee', 1, 'OEE', 'fraction', true, true),
+        ('availability', 2, 'Availability', 'fraction', true, true),
+        ('effectiveness', 3, 'Effectiveness', 'fraction', true, true),
+        ('quality_ratio', 4, 'Quality ratio', 'fraction', true, true),
+        ('otif', 5, 'OTIF', 'fraction', true, true),
+        ('schedule_attainment', 6, 'Schedule attainment', 'fraction', true, true),
+        ('capacity_utilization', 7, 'Capacity utilization', 'fraction', true, true),
+        ('late_orders', 8, 'Late orders', 'orders', false, false),
+        ('orders_short', 9, 'Orders short', 'orders', false, false),
+        ('short_input_l', 10, 'Milk/whey short', 'L', false, false),
+        ('mtbf_h', 11, 'MTBF', 'h', true, true),
+        ('mttr_h', 12, 'MTTR', 'h', true, false),
+        ('rejection_rate', 13, 'Rejection rate', 'fraction', true, false),
+        ('first_pass_yield', 14, 'First pass yield', 'fraction', true, true),
+        ('lab_failure_rate', 15, 'Lab tests failing', 'fraction', true, false),
+        ('milk_yield_vs_standard', 16, 'Milk vs standard', 'ratio', true, false),
+        ('kwh_per_good_kg', 17, 'Energy intensity', 'kWh/kg', true, false),
+        ('ponta_share', 18, 'Ponta share', 'fraction', true, false),
+        ('energy_cost_brl', 19, 'Energy cost', 'R$', false, false),
+        ('excursion_min', 20, 'Out of spec', 'min', false, false),
+        ('excursions', 21, 'Excursions', 'excursions', false, false),
+        ('milk_received_l', 22, 'Milk received', 'L', false, true),
+        ('reservations_at_risk_l', 23, 'Milk reserved at risk', 'L', true, false),
+        ('milk_coverage_days', 24, 'Milk coverage', 'days', true, true)
+    ) as definitions (kpi_id, kpi_sort_order, kpi_name, unit, is_ratio, is_higher_better)
 
 ),
 
@@ -204,15 +204,17 @@ failure_components as (
 
 ),
 
-planned_order_days as (
+-- A shortage counts on the day it became known, the order's release (always within the loaded data).
+released_order_days as (
 
     select
         scenario_id,
-        planned_production_date,
+        cast(released_at as date) as released_date,
         count(*) filter (where has_material_shortage) as short_order_count,
         coalesce(sum(input_short_l), 0) as input_short_l
     from production_orders
-    group by scenario_id, planned_production_date
+    where released_at is not null
+    group by scenario_id, cast(released_at as date)
 
 ),
 
@@ -233,21 +235,21 @@ order_components as (
 
     select
         scenario_id,
-        planned_production_date as kpi_date,
+        released_date as kpi_date,
         'orders_short' as kpi_id,
         cast(short_order_count as numeric) as numerator,
         cast(null as numeric) as denominator
-    from planned_order_days
+    from released_order_days
 
     union all
 
     select
         scenario_id,
-        planned_production_date as kpi_date,
+        released_date as kpi_date,
         'short_input_l' as kpi_id,
         input_short_l as numerator,
         null as denominator
-    from planned_order_days
+    from released_order_days
 
     union all
 
@@ -541,6 +543,7 @@ final as (
         measured.scenario_id,
         measured.kpi_window,
         measured.kpi_id,
+        kpi_definitions.kpi_sort_order,
         kpi_definitions.kpi_name,
         kpi_definitions.unit,
         kpi_definitions.is_ratio,
