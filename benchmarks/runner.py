@@ -1,6 +1,6 @@
 """`make bench` (`python -m benchmarks`): every benchmark in one run, side by side, figures printed and written to JSON.
 
-`python -m benchmarks NAME...` runs only the named ones (generation, loading, plant_year, reservation).
+`python -m benchmarks NAME...` runs only the named ones (generation, loading, plant_year, reservation, marts).
 Absolute times on a shared 2-core machine are noisy; the ratios compare runs made moments apart.
 """
 
@@ -28,6 +28,9 @@ TARGETS: dict[str, tuple[float, bool]] = {
     "plant_year_generate_load_s": (60.0, False),
     "reservation_sql_1day_ratio": (0.05, False),
     "reservation_history_growth": (1.25, False),
+    "dbt_build_plant_year_5_scenarios_s": (300.0, False),
+    "mart_query_max_ms": (200.0, False),
+    "mart_incremental_1day_ratio": (0.10, False),
 }
 
 
@@ -74,13 +77,14 @@ def print_verdicts(console: Console, figures: dict[str, float]) -> None:
 
 def _benchmarks() -> dict[str, tuple[str, Callable[[Console], dict[str, float]]]]:
     """name -> (title, run): every benchmark, in the order `make bench` runs them."""
-    from benchmarks import generation, loading, reservation
+    from benchmarks import generation, loading, marts, reservation
 
     return {
         "generation": ("generator throughput", generation.run),
         "loading": ("loader vs dbt seed vs bare COPY (100,000 IoT readings)", loading.run),
         "plant_year": ("one plant-year of the baseline: generate + load", plant_year_generate_load),
         "reservation": ("stock reservation: one more day, full refresh, history growth", reservation.run),
+        "marts": ("marts: dbt build of a plant-year of five scenarios, dashboard queries, one more day", marts.run),
     }
 
 
