@@ -80,6 +80,9 @@ class Dataset:
     # Why every batch, even of one day, has rows of this dataset; None when a short batch may have none.
     # A header-only file of such a dataset is refused: loaded, it would silently empty the scenario's table.
     always_has_rows: str | None = None
+    # Secondary indexes (columns, in order) that dbt's incremental models read through: an incremental run then
+    # reads the rows after its watermark, not the scenario's whole history.
+    indexes: tuple[tuple[str, ...], ...] = ()
 
     @property
     def column_names(self) -> list[str]:
@@ -158,6 +161,7 @@ DATASETS: tuple[Dataset, ...] = (
         primary_key=("scenario_id", "lot_id"),
         event_time_column="received_at",
         always_has_rows="milk is received every day",
+        indexes=(("scenario_id", "received_at"), ("scenario_id", "material_id", "expiry_date")),
         accepted_values={"qc_status": ("released", "pending", "rejected"), "unit": ("L", "kg", "mL", "g", "un")},
     ),
     Dataset(
@@ -185,6 +189,7 @@ DATASETS: tuple[Dataset, ...] = (
         primary_key=("scenario_id", "order_id"),
         event_time_column="created_at",
         always_has_rows="orders are created or change status every day",
+        indexes=(("scenario_id", "released_at"), ("scenario_id", "created_at")),
         accepted_values={"status": ("planned", "released", "in_progress", "completed", "cancelled")},
     ),
     # May be empty in a short batch: no production on Sundays nor on the first day of a simulation.

@@ -100,6 +100,15 @@ def create_table_sql(dataset: Dataset, table: str | None = None) -> str:
     return f"create table if not exists {table or dataset.table} (\n    {body}\n) partition by list (scenario_id)"
 
 
+def secondary_index_sql(dataset: Dataset) -> list[str]:
+    """`create index` of the dataset's secondary indexes on the partitioned parent: PostgreSQL builds them on every
+    partition, and on each partition the loader attaches later (in bulk, at ATTACH PARTITION)."""
+    return [
+        f"create index if not exists {dataset.name}__{'__'.join(columns)} on {dataset.table} ({', '.join(columns)})"
+        for columns in dataset.indexes
+    ]
+
+
 def partition_name(dataset: Dataset, scenario_id: str) -> str:
     """Unqualified name of a scenario's partition (scenario ids come from the scenarios seed)."""
     return f"{dataset.name}__{scenario_id}"
@@ -225,6 +234,8 @@ def ensure_raw_tables(conn: pg_connection, *, commit: bool = True) -> list[str]:
                 cursor.execute(create_table_sql(dataset))
                 cursor.execute(f"comment on table {dataset.table} is %s", (signature,))
                 created.append(dataset.table)
+            for statement in secondary_index_sql(dataset):
+                cursor.execute(statement)
         cursor.execute(AUDIT_TABLE_SQL)
         if created:
             cursor.execute(f"delete from {RAW_SCHEMA}.{AUDIT_TABLE}")
