@@ -53,7 +53,7 @@ class Batch:
         return digest.hexdigest()
 
 
-def _dataset_file(path: Path, folder: Path, name: str, entry: object) -> DatasetFile:
+def _dataset_file(path: Path, folder: Path, resolved_folder: Path, name: str, entry: object) -> DatasetFile:
     """One dataset's entry of the manifest: its file, confined to the batch folder, and its rows, bytes, sha256."""
     where = f"dataset {name!r}"
     if not isinstance(entry, dict):
@@ -66,7 +66,7 @@ def _dataset_file(path: Path, folder: Path, name: str, entry: object) -> Dataset
         raise LoadError(path, f"{where}: 'file' {file!r} must be a file of the batch folder (no absolute path, no ..)")
     # A symlink may still lead elsewhere: the resolved file must stay inside the batch folder.
     target = folder / relative
-    if not target.resolve().is_relative_to(folder.resolve()):
+    if not target.resolve().is_relative_to(resolved_folder):
         raise LoadError(path, f"{where}: 'file' {file!r} leads outside the batch folder")
     numbers = {}
     for key in ("rows", "bytes"):
@@ -107,10 +107,11 @@ def read_manifest(folder: Path) -> Batch:
     if not isinstance(datasets, dict):
         raise LoadError(path, f"'datasets' must be an object with one entry per dataset, got {type(datasets).__name__}")
     files: dict[str, DatasetFile] = {}
+    resolved_folder = folder.resolve()
     for dataset in DATASETS:
         if dataset.name not in datasets:
             raise LoadError(path, f"manifest lists no dataset {dataset.name!r}")
-        files[dataset.name] = _dataset_file(path, folder, dataset.name, datasets[dataset.name])
+        files[dataset.name] = _dataset_file(path, folder, resolved_folder, dataset.name, datasets[dataset.name])
     return Batch(
         scenario_id=data["scenario_id"],
         name=folder.name,
