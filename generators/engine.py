@@ -197,6 +197,8 @@ def _order_row(scenario_id: str, order: Order, view: dict[str, object]) -> tuple
         view["actual_end_at"],
         view["produced_kg"],
         view["good_kg"],
+        view["cancelled_at"],
+        order.replaces_order_id,
     )
 
 

@@ -46,7 +46,7 @@ def sample_rows(
         rows["production_orders"].append(
             [scenario, order, "MUS", "MUS", _ts(start), _ts(start + timedelta(hours=1)), _ts(planned),
              _ts(planned + timedelta(hours=6)), day.isoformat(), 2, "900.0", "completed", _ts(planned),
-             _ts(planned + timedelta(hours=6, minutes=10)), "905.5", "890.25"]
+             _ts(planned + timedelta(hours=6, minutes=10)), "905.5", "890.25", "", ""]
         )  # fmt: skip
         rows["material_consumptions"].append([scenario, f"C-{tag}-1", order, lot, "MILK", _ts(planned), "9050.0"])
         rows["maintenance_events"].append(
@@ -75,7 +75,7 @@ def sample_rows(
         rows["production_orders"].append(
             [scenario, order, "MUS", "MUS", _ts(datetime.combine(first, datetime.min.time()) - timedelta(days=1)),
              "", _ts(datetime.combine(first, datetime.min.time())), _ts(datetime.combine(first, datetime.min.time())),
-             first.isoformat(), 1, "500.0", "completed", "", "", "480.0", "470.0"]
+             first.isoformat(), 1, "500.0", "completed", "", "", "480.0", "470.0", "", ""]
         )  # fmt: skip
     return rows
 

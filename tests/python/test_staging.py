@@ -24,7 +24,7 @@ RESERVATION_CONTRACT = {
     "cbt_thousand_cfu_per_ml, ccs_thousand_cells_per_ml, loaded_at",
     "stg_erp__production_orders": "order_key, scenario_id, order_id, product_id, line_id, created_at, released_at, "
     "planned_start_at, planned_end_at, due_date, priority, planned_kg, status, actual_start_at, actual_end_at, "
-    "produced_kg, good_kg, loaded_at",
+    "produced_kg, good_kg, cancelled_at, replaces_order_id, loaded_at",
 }
 
 
