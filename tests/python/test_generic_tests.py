@@ -52,6 +52,34 @@ seeds:
           name: combination_unique_with_id
           arguments:
             combination_of_columns: [reading_id, batch_id]
+      - aggregate_within_range:
+          name: aggregate_per_batch_fails_once
+          arguments:
+            expression: "sum(value_c) * 1.0 / nullif(sum(high_c), 0)"
+            group_by: [batch_id]
+            min_value: 0.4
+            max_value: 0.8
+      - aggregate_within_range:
+          name: aggregate_null_fails
+          arguments:
+            expression: "max(value_c)"
+            group_by: [batch_id]
+            min_value: 0
+      - aggregate_within_range:
+          name: aggregate_judged_only_when_condition_holds
+          arguments:
+            expression: "sum(value_c)"
+            group_by: [batch_id]
+            max_value: 0
+            judged_when: "count(*) >= 2 and count(value_c) >= 2"
+      - aggregate_within_range:
+          name: aggregate_over_the_whole_model_with_where
+          arguments:
+            expression: "sum(value_c) * 1.0 / sum(high_c)"
+            min_value: 0.74
+            max_value: 0.76
+          config:
+            where: "batch_id in ('a', 'b')"
     columns:
       - name: value_c
         data_tests:
@@ -96,6 +124,14 @@ EXPECTED_FAILURES = {
     "range_wide_passes": 0,
     "range_where_limits_rows": 0,
     "combination_duplicate_fails_once": 1,
+    # a: 30/40 = 0.75 passes; b: 20/40 = 0.5 passes; c: null/20 is null, which fails
+    "aggregate_per_batch_fails_once": 1,
+    # c has only a null reading: its max is null
+    "aggregate_null_fails": 1,
+    # a (30) and b (20) are judged and above 0; c has one non-null reading of none, so it is not judged
+    "aggregate_judged_only_when_condition_holds": 2,
+    # batches a and b only: 50 / 80 = 0.625 is outside [0.74, 0.76]
+    "aggregate_over_the_whole_model_with_where": 1,
 }
 
 
