@@ -7,11 +7,11 @@ readings as (
 
     select * from {{ ref('stg_scada__iot_readings') }}
     {%- if var('iot_readings_tested_days') is not none %}
-    where
-        read_at >= (
-            select max(read_at) from {{ source('scada', 'iot_readings') }}
-        ) - interval '{{ var('iot_readings_tested_days') }} days'
-        and read_at <= (select max(read_at) from {{ source('scada', 'iot_readings') }})
+        where
+            read_at >= (
+                select max(read_at) from {{ source('scada', 'iot_readings') }}
+            ) - interval '{{ var('iot_readings_tested_days') }} days'
+            and read_at <= (select max(read_at) from {{ source('scada', 'iot_readings') }})
     {%- endif %}
 
 ),
