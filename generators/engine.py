@@ -326,6 +326,13 @@ def simulate_batch(
             weather,
             room_repairs,
             lambda rows: report("iot_readings (rows)", rows, iot_total),
+            runs=state.carried_runs + executor.runs,
+            downtimes=all_events + state.carried_events,
+            unpasteurized_orders={
+                order.order_id
+                for order in executor.executed + state.orders
+                if reference.products[order.product_id].input_material_id != iot.PASTEURIZED_INPUT
+            },
         )
     outputs["iot_readings"] = _output(dataset_file("iot_readings"), iot_rows, writer)
 
