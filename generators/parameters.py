@@ -106,3 +106,30 @@ ROOM_EVENT_TAU_MIN = 20.0
 # Flow diversion: the pasteurizer outlet below its spec_min while it runs sends the milk back to be re-pasteurized;
 # a dip that lasts this long (on the sampling grid) has reached the vat, and the batch is held and rejected.
 DIVERSION_HOLD_MIN = 10.0
+# The pasteurizer feeds a vat during the first minutes of its order: a dip inside that fill window reaches the vat.
+VAT_FILL_MIN = 45
+
+# Quality: lab results spread around the spec centre with sd = spec width / LAB_SPREAD_DIVISOR (half-width ≈ 2.5 sd,
+# about 1 % of each test out of spec), widened by the process excursions of the run; coliforms are log-normal
+# around this share of their limit, raised by poor milk and excursions.
+LAB_SPREAD_DIVISOR = 5.0
+COLIFORM_MEDIAN_SHARE = 0.12
+# Milk is poor from CBT_POOR_FROM thousand CFU/mL on, fully so at CBT_POOR_AT (the legal limit is 300).
+CBT_POOR_FROM = 150.0
+CBT_POOR_AT = 400.0
+# Process risk = hours out of spec during the run (process sensors of the line and, for milk products, the
+# pasteurizer), capped: each hour adds these probabilities to the causes it drives.
+PROCESS_RISK_CAP_H = 3.0
+PROCESS_RISK_GAIN: dict[str, float] = {"mechanical_openings": 0.08, "moisture_out_of_spec": 0.12, "cracks": 0.10}
+POOR_MILK_GAIN: dict[str, float] = {"early_blowing": 0.25, "late_blowing": 0.10}
+
+# Energy against the "horária verde" tariff: ponta is PONTA_HOURS on weekdays that are not holidays. Refrigeration
+# pre-cools the rooms (thermal mass) in the hours before ponta and eases during it; boiler/CIP and other utility
+# loads are moved out of ponta to the hours after it. Factors multiply the meter's load outside production.
+PONTA_HOURS = (18, 21)
+REFRIGERATION_PRECOOL_HOURS = (15, 18)
+REFRIGERATION_PRECOOL_FACTOR = 1.45
+REFRIGERATION_PONTA_FACTOR = 0.6
+UTILITIES_PONTA_FACTOR = 0.5
+UTILITIES_AFTER_PONTA_HOURS = (21, 24)
+UTILITIES_AFTER_PONTA_FACTOR = 1.45
