@@ -73,6 +73,9 @@ AMBIENT_DAILY_NOISE_SD = 1.4
 AMBIENT_PEAK_HOUR = 15.0
 REFRIGERATION_REFERENCE_DEGC = 25.0
 
+# Equipment that is always on wears on the calendar (generators/rooms.py), not only while its line runs an order.
+CALENDAR_AGING_TYPES = ("cold_room", "ripening_room")
+
 # Rooms drift warmer (and drier) when the outdoor temperature climbs above this, by these gains per °C.
 ROOM_HEAT_THRESHOLD_DEGC = 27.0
 ROOM_TEMPERATURE_GAIN: dict[str, float] = {"cold_room": 0.24, "ripening_room": 0.17, "brine_tank": 0.08}
