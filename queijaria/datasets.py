@@ -262,6 +262,12 @@ DATASETS: tuple[Dataset, ...] = (
                 "Reading, in the sensor's unit (see the sensors seed).",
                 bounds=SENSOR_READING,
             ),
+            Column(
+                "is_equipment_idle",
+                "boolean",
+                "Whether the sensor's process equipment was idle or down (no order running): such a reading follows "
+                "the equipment towards ambient and is never an excursion. Always false for rooms and brine.",
+            ),
         ),
         primary_key=("scenario_id", "sensor_id", "read_at"),
         event_time_column="read_at",

@@ -58,7 +58,7 @@ def sample_rows(
             for index in range(readings_per_sensor_day):
                 value = 6.55 if sensor.startswith("PH") else 73.5 if sensor == "TT-PAST-01" else 3.0
                 rows["iot_readings"].append(
-                    [scenario, sensor, _ts(start + index * step), f"{value + index % 7 / 100:.2f}"]
+                    [scenario, sensor, _ts(start + index * step), f"{value + index % 7 / 100:.2f}", "false"]
                 )
         for quarter in range(4):
             rows["energy_readings"].append(

@@ -75,8 +75,8 @@ def test_staging_builds_on_loaded_batches_and_tests_catch_bad_rows(
             assert ", ".join(d.name for d in cursor.description) == columns
         # A reading beyond its sensor's physical limits (the loader does not judge values) must fail the build.
         cursor.execute(
-            "insert into raw.iot_readings (scenario_id, sensor_id, read_at, value) "
-            "values ('baseline', 'PH-VAT-MUS-01', '2025-01-01 00:00:30', 9.5)"
+            "insert into raw.iot_readings (scenario_id, sensor_id, read_at, value, is_equipment_idle) "
+            "values ('baseline', 'PH-VAT-MUS-01', '2025-01-01 00:00:30', 9.5, false)"
         )
     conn.commit()
     failed = dbt("test", *SELECTION, "--indirect-selection", "cautious", check=False)
