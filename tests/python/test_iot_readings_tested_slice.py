@@ -37,16 +37,16 @@ def _bad_rows(cursor) -> None:
     for newest_or_oldest in ("max", "min"):
         cursor.execute(
             f"""
-            insert into raw.iot_readings (scenario_id, sensor_id, read_at, value)
-            select scenario_id, sensor_id, read_at, value from raw.iot_readings
+            insert into raw.iot_readings (scenario_id, sensor_id, read_at, value, is_equipment_idle)
+            select scenario_id, sensor_id, read_at, value, is_equipment_idle from raw.iot_readings
             where read_at = (select {newest_or_oldest}(read_at) from raw.iot_readings)
             limit 1
             """
         )
     cursor.execute(
-        "insert into raw.iot_readings (scenario_id, sensor_id, read_at, value) values "
-        "('baseline', 'PH-VAT-MUS-01', '2025-01-01 00:00:30', 9.5), "
-        "('baseline', 'PH-VAT-MUS-01', '2025-01-03 12:00:30', 9.5)"
+        "insert into raw.iot_readings (scenario_id, sensor_id, read_at, value, is_equipment_idle) values "
+        "('baseline', 'PH-VAT-MUS-01', '2025-01-01 00:00:30', 9.5, false), "
+        "('baseline', 'PH-VAT-MUS-01', '2025-01-03 12:00:30', 9.5, false)"
     )
 
 
