@@ -55,6 +55,13 @@ class ProductionWindows:
             index += 1
         raise ValueError("no production window left in the planning horizon; extend it")
 
+    def gap_at(self, minute: int) -> int:
+        """Minutes left in the window that holds `minute` or, if it is closed, in the next window."""
+        index = int(np.searchsorted(self.ends, minute, side="right"))
+        if index >= len(self.starts):
+            return 0
+        return int(self.ends[index] - max(minute, int(self.starts[index])))
+
     def next_open(self, minute: int) -> int:
         """The minute itself if it is inside a window, else the start of the next window."""
         index = int(np.searchsorted(self.ends, minute, side="right"))

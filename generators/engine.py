@@ -19,6 +19,7 @@ from generators.orders import Order, Planner, daily_demand_kg
 from generators.quality import ROOM_TYPES, QualityLab
 from generators.randomness import stream
 from generators.reference import Reference
+from generators.rescheduling import Rescheduler
 from generators.scenarios import ScenarioEffects
 from generators.state import STATE_FILE, PlantState
 from generators.stock import (
@@ -273,7 +274,22 @@ def simulate_batch(
 
     executor = Executor(seed, reference, inventory, windows, lines, state.equipment)
     planner = Planner(seed, reference, windows, spec.scale, state.line_pointers, state.demand_backlog_kg)
-    created: list[Order] = []
+    rescheduler = Rescheduler(reference, planner, executor, lines)
+    # Stops the planner learns of when they start: (minute, line, end), handled in time order with execution.
+    line_stops = []
+    if breakdown is not None and first_minute <= breakdown.start_minute < horizon:
+        line_stops.append(
+            (breakdown.start_minute, equipment_by_id[breakdown.equipment_id].line_id, breakdown.end_minute)
+        )
+
+    def advance(limit: int) -> None:
+        while line_stops and line_stops[0][0] < limit:
+            minute, line_id, end = line_stops.pop(0)
+            executor.run_until(minute)
+            rescheduler.line_down(line_id, minute, end)
+        executor.run_until(limit)
+
+    created: list[Order] = rescheduler.created
     on_order = list(state.purchases_on_order)
     for day in range(spec.first_day, spec.last_day + 1):
         day_start = day * MINUTES_PER_DAY
@@ -287,13 +303,14 @@ def simulate_batch(
             lot = purchase_lot(seed, material, purchase, suppliers[material.material_id], f"P{purchase.sequence:04d}")
             inventory.add(lot)
             new_lots.append(lot)
-        executor.run_until(day_start + parameters.MRP_HOUR * 60)
-        for order in planner.run(day, effects.demand_factor(day)):
+        advance(day_start + parameters.MRP_HOUR * 60)
+        rescheduler.milk_check(day_start + parameters.MRP_HOUR * 60)
+        for order in planner.run(day, effects.demand_factor):
             lines[order.line_id].queue.append(order)
             created.append(order)
-        executor.run_until(day_start + 8 * 60)
+        advance(day_start + 8 * 60)
         on_order.extend(_reorder(reference, seed, inventory, on_order, state, usage, spec.scale, effects, day))
-        executor.run_until(day_start + MINUTES_PER_DAY)
+        advance(day_start + MINUTES_PER_DAY)
         inventory.drop_dead_lots(day)
         report("plant simulation (days)", 1, spec.days)
     for line in lines.values():
