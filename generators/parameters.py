@@ -24,13 +24,13 @@ PRODUCT_HOUR_SHARE: dict[str, float] = {
 
 # Day-to-day demand noise (log-normal sigma) and the run length of one order (one vat batch), in hours at ideal rate.
 DEMAND_NOISE_SIGMA = 0.15
-ORDER_HOURS_RANGE = (1.8, 3.6)
+ORDER_HOURS_RANGE = (2.0, 3.8)
 # Build-ahead: a cheese whose shelf life after ripening is at least this long is made over this many days ahead
 # of the demand it serves (a December peak is built in November); fresher cheeses meet a peak with extra shifts.
 BUILD_AHEAD_MIN_SHELF_DAYS = 60
 BUILD_AHEAD_DAYS = 28
 # The planner fills the end of a shift with a smaller batch when at least this much time is left before its CIP.
-MIN_GAP_FILL_H = 0.75
+MIN_GAP_FILL_H = 1.0
 
 # The daily MRP run: hour it creates orders, earliest start after creation, release lead before planned start.
 MRP_HOUR = 7
