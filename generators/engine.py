@@ -224,7 +224,14 @@ def simulate_batch(
     state = previous if previous is not None else _fresh_state(reference, spec, usage, suppliers)
     effects = ScenarioEffects(reference.scenarios[scenario_id], state.origin_day)
     farms = make_farms(seed, usage["MILK"] * parameters.MILK_SUPPLY_MARGIN, spec.scale)
-    windows = production_windows(reference, spec.first_day - 3, spec.last_day + PLANNING_LOOKAHEAD_DAYS)
+    planned_first_day, planned_last_day = spec.first_day - 3, spec.last_day + PLANNING_LOOKAHEAD_DAYS
+    # The plant works Sunday afternoon and night shifts through a demand peak; they are in the capacity calendar.
+    extra_days = frozenset(
+        day
+        for day in range(planned_first_day, planned_last_day + 1)
+        if date_of_day(day).isoweekday() == 7 and effects.demand_factor(day) >= parameters.EXTRA_SHIFT_DEMAND_FACTOR
+    )
+    windows = production_windows(reference, planned_first_day, planned_last_day, extra_days)
     equipment_by_id = reference.equipment_by_id()
 
     inventory = Inventory()
@@ -414,7 +421,7 @@ def simulate_batch(
     event_rows["production_orders"] = order_rows
     event_rows["capacity_calendar"] = [
         (scenario_id, row.line_id, row.day, row.shift_id, row.planned_min, row.planned_downtime_min)
-        for row in capacity_rows(reference, spec.first_day, spec.last_day)
+        for row in capacity_rows(reference, spec.first_day, spec.last_day, extra_days)
     ]
     event_rows["weather_daily"] = [
         (scenario_id, day, float(weather[0][i]), float(weather[1][i]))
