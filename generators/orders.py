@@ -135,7 +135,9 @@ class Planner:
         if product.shelf_life_days - product.ripening_days < parameters.BUILD_AHEAD_MIN_SHELF_DAYS:
             return demand_factor(sold_on)
         days = parameters.BUILD_AHEAD_DAYS
-        return sum(demand_factor(sold_on + offset) for offset in range(days)) / days
+        ahead = sum(demand_factor(sold_on + offset) for offset in range(days)) / days
+        share = parameters.BUILD_AHEAD_SHARE
+        return (1 - share) * demand_factor(sold_on) + share * ahead
 
     def run(self, day: int, demand_factor: Callable[[int], float]) -> list[Order]:
         created_at = day * MINUTES_PER_DAY + parameters.MRP_HOUR * 60

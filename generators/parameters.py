@@ -27,10 +27,12 @@ DEMAND_NOISE_SIGMA = 0.15
 ORDER_HOURS_RANGE = (2.0, 3.8)
 # Sundays whose demand is at least this factor of the usual get afternoon and night shifts (calendar.py).
 EXTRA_SHIFT_DEMAND_FACTOR = 1.2
-# Build-ahead: a cheese whose shelf life after ripening is at least this long is made over this many days ahead
-# of the demand it serves (a December peak is built in November); fresher cheeses meet a peak with extra shifts.
+# Build-ahead: for a cheese whose shelf life after ripening is at least this long, this share of its demand is
+# made evenly over the days ahead of it (a December peak partly built in November); fresher cheeses meet a peak
+# with the extra shifts only.
 BUILD_AHEAD_MIN_SHELF_DAYS = 60
-BUILD_AHEAD_DAYS = 28
+BUILD_AHEAD_DAYS = 56
+BUILD_AHEAD_SHARE = 0.5
 # The planner fills the end of a shift with a smaller batch when at least this much time is left before its CIP.
 MIN_GAP_FILL_H = 1.0
 

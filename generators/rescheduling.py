@@ -55,8 +55,10 @@ class Rescheduler:
             cursor = max(line.free_at, minute)
             late: list[Order] = []
             for order in line.queue:
-                duration = order.planned_end - order.planned_start
-                start, end = windows.place(max(cursor, order.planned_start), duration)
+                # Like the shop floor: a run starts in a window and runs on at the usual pace, through a CIP if
+                # need be (the projection must not see the line later than it will be, or it replans for nothing).
+                start = windows.next_open(max(cursor, order.planned_start))
+                end = start + round((order.planned_end - order.planned_start) / parameters.PERFORMANCE_MEAN)
                 is_milk = self.reference.products[order.product_id].input_material_id == "MILK"
                 if is_milk and start > order.release_at + life:
                     # Its replacement goes to the end of the plan: it no longer takes this place in the queue.
