@@ -27,12 +27,14 @@ class CapacityRow:
     planned_downtime_min: int
 
 
-def day_shifts(reference: Reference, line_id: str, day: int, extra_days: frozenset[int]) -> list[ShiftPattern]:
+def day_shifts(
+    reference: Reference, line_id: str, day: int, extra_days: dict[str, frozenset[int]]
+) -> list[ShiftPattern]:
     """The shifts a line works on a day; on an extra-shift day (a Sunday of a demand peak) the afternoon and
     night shifts run as on a Saturday, after the morning's preventive work."""
     weekday = date_of_day(day).isoweekday()
     shifts = list(reference.shift_patterns[(line_id, weekday)])
-    if day not in extra_days:
+    if day not in extra_days.get(line_id, ()):
         return shifts
     extra = {
         shift.shift_id: shift for shift in reference.shift_patterns[(line_id, 6)] if shift.shift_id in EXTRA_SHIFTS
@@ -41,8 +43,9 @@ def day_shifts(reference: Reference, line_id: str, day: int, extra_days: frozens
 
 
 def capacity_rows(
-    reference: Reference, first_day: int, last_day: int, extra_days: frozenset[int] = frozenset()
+    reference: Reference, first_day: int, last_day: int, extra_days: dict[str, frozenset[int]] | None = None
 ) -> list[CapacityRow]:
+    extra_days = extra_days or {}
     rows = []
     for day in range(first_day, last_day + 1):
         calendar_date = date_of_day(day)
@@ -89,8 +92,9 @@ class ProductionWindows:
 
 
 def production_windows(
-    reference: Reference, first_day: int, last_day: int, extra_days: frozenset[int] = frozenset()
+    reference: Reference, first_day: int, last_day: int, extra_days: dict[str, frozenset[int]] | None = None
 ) -> dict[str, ProductionWindows]:
+    extra_days = extra_days or {}
     windows: dict[str, ProductionWindows] = {}
     for line_id in reference.lines:
         starts, ends = [], []

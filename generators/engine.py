@@ -15,7 +15,7 @@ from generators.calendar import capacity_rows, production_windows
 from generators.clock import MINUTES_PER_DAY, date_of_day
 from generators.execution import Executor, LineState, Run
 from generators.maintenance import MaintenanceEvent, initial_state, preventive_events
-from generators.orders import Order, Planner, daily_demand_kg
+from generators.orders import Order, Planner, daily_demand_kg, fresh_lines
 from generators.quality import ROOM_TYPES, QualityLab
 from generators.randomness import stream
 from generators.reference import Reference
@@ -225,12 +225,14 @@ def simulate_batch(
     effects = ScenarioEffects(reference.scenarios[scenario_id], state.origin_day)
     farms = make_farms(seed, usage["MILK"] * parameters.MILK_SUPPLY_MARGIN, spec.scale)
     planned_first_day, planned_last_day = spec.first_day - 3, spec.last_day + PLANNING_LOOKAHEAD_DAYS
-    # The plant works Sunday afternoon and night shifts through a demand peak; they are in the capacity calendar.
-    extra_days = frozenset(
+    # Through a demand peak, the lines of fresh cheeses (no stock can be built ahead for them) work Sunday afternoon
+    # and night shifts; they are in the capacity calendar.
+    peak_sundays = frozenset(
         day
         for day in range(planned_first_day, planned_last_day + 1)
         if date_of_day(day).isoweekday() == 7 and effects.demand_factor(day) >= parameters.EXTRA_SHIFT_DEMAND_FACTOR
     )
+    extra_days = dict.fromkeys(fresh_lines(reference), peak_sundays)
     windows = production_windows(reference, planned_first_day, planned_last_day, extra_days)
     equipment_by_id = reference.equipment_by_id()
 

@@ -132,7 +132,7 @@ class Planner:
         """
         product = self.reference.products[product_id]
         sold_on = day + product.ripening_days
-        if product.shelf_life_days - product.ripening_days < parameters.BUILD_AHEAD_MIN_SHELF_DAYS:
+        if not can_build_ahead(self.reference, product_id):
             return demand_factor(sold_on)
         days = parameters.BUILD_AHEAD_DAYS
         ahead = sum(demand_factor(sold_on + offset) for offset in range(days)) / days
@@ -251,6 +251,16 @@ class Planner:
             planned_kg=order.planned_kg,
             replaces_order_id=order.order_id,
         )
+
+
+def can_build_ahead(reference: Reference, product_id: str) -> bool:
+    product = reference.products[product_id]
+    return product.shelf_life_days - product.ripening_days >= parameters.BUILD_AHEAD_MIN_SHELF_DAYS
+
+
+def fresh_lines(reference: Reference) -> list[str]:
+    """Lines making a cheese that does not keep long enough to be built ahead of a peak."""
+    return sorted({p.line_id for p in reference.products.values() if not can_build_ahead(reference, p.product_id)})
 
 
 def replacement_id(order_id: str) -> str:

@@ -25,7 +25,8 @@ PRODUCT_HOUR_SHARE: dict[str, float] = {
 # Day-to-day demand noise (log-normal sigma) and the run length of one order (one vat batch), in hours at ideal rate.
 DEMAND_NOISE_SIGMA = 0.15
 ORDER_HOURS_RANGE = (2.0, 3.8)
-# Sundays whose demand is at least this factor of the usual get afternoon and night shifts (calendar.py).
+# Sundays whose demand is at least this factor of the usual get afternoon and night shifts on the lines of fresh
+# cheeses (calendar.py).
 EXTRA_SHIFT_DEMAND_FACTOR = 1.2
 # Build-ahead: for a cheese whose shelf life after ripening is at least this long, this share of its demand is
 # made evenly over the days ahead of it (a December peak partly built in November); fresher cheeses meet a peak
