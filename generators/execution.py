@@ -194,9 +194,10 @@ class Executor:
         first_consumption = len(self.consumptions)
         taken = self._issue(order, input_line.material_id, start, min(wanted, available))
         solids = _milk_solids_ratio(taken)
-        if solids < 1.0:
-            # Poorer milk makes less cheese per litre: the vat is topped up so that the order still comes out full.
-            top_up = min(wanted * (1 / solids - 1), self.inventory.available(input_line.material_id, start))
+        if solids < 1.0 - parameters.BATCH_FILL_ALLOWANCE / 2:
+            # Milk poor enough to eat the allowance makes too little cheese: the vat is topped up for a full order.
+            left = available - sum(amount for _, amount in taken)
+            top_up = min(wanted * (1 / solids - 1), left)
             if top_up > 1e-6:
                 taken = taken + self._issue(order, input_line.material_id, start, top_up)
         used = sum(amount for _, amount in taken)

@@ -42,6 +42,7 @@ def draw_life_hours(seed: int, equipment: Equipment, draw_number: int) -> float:
 
 
 def draw_stop_interval_h(seed: int, equipment: Equipment, draw_number: int) -> float | None:
+    """Operating hours to the first minor stop; the later intervals are drawn with each stop."""
     mean_h = parameters.MINOR_STOP_MEAN_INTERVAL_H.get(equipment.equipment_type)
     if mean_h is None:
         return None
@@ -66,10 +67,11 @@ def minor_stop_event(
     seed: int, equipment: Equipment, state: EquipmentState, at_minute: int, failure_modes: tuple[str, ...]
 ) -> MaintenanceEvent:
     """A short corrective stop; the equipment's clock to its next stop starts again, its Weibull life does not."""
-    rng = stream(seed, "minor-stop-length", equipment.equipment_id, state.stops_drawn)
+    # One stream per stop (its length, mode and the interval to the next): stops are frequent, streams are not free.
+    rng = stream(seed, "minor-stop", equipment.equipment_id, state.stops_drawn)
     stop_h = float(rng.lognormal(math.log(parameters.MINOR_STOP_MEDIAN_H), parameters.MINOR_STOP_LOG_SD))
     mode = failure_modes[int(rng.integers(0, len(failure_modes)))] if failure_modes else None
-    state.hours_to_stop = draw_stop_interval_h(seed, equipment, state.stops_drawn)
+    state.hours_to_stop = float(rng.exponential(parameters.MINOR_STOP_MEAN_INTERVAL_H[equipment.equipment_type]))
     state.stops_drawn += 1
     return _corrective(equipment, at_minute, max(round(stop_h * 60), 5), mode)
 
