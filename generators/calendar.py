@@ -12,7 +12,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from generators.clock import MINUTES_PER_DAY, date_of_day, day_number
-from generators.reference import Reference
+from generators.reference import Reference, ShiftPattern
+
+# Shifts added on the extra-shift days of a demand peak (the morning stays with preventive maintenance).
+EXTRA_SHIFTS = ("T2", "T3")
 
 
 @dataclass(frozen=True)
@@ -24,13 +27,31 @@ class CapacityRow:
     planned_downtime_min: int
 
 
-def capacity_rows(reference: Reference, first_day: int, last_day: int) -> list[CapacityRow]:
+def day_shifts(
+    reference: Reference, line_id: str, day: int, extra_days: dict[str, frozenset[int]]
+) -> list[ShiftPattern]:
+    """The shifts a line works on a day; on an extra-shift day (a Sunday of a demand peak) the afternoon and
+    night shifts run as on a Saturday, after the morning's preventive work."""
+    weekday = date_of_day(day).isoweekday()
+    shifts = list(reference.shift_patterns[(line_id, weekday)])
+    if day not in extra_days.get(line_id, ()):
+        return shifts
+    extra = {
+        shift.shift_id: shift for shift in reference.shift_patterns[(line_id, 6)] if shift.shift_id in EXTRA_SHIFTS
+    }
+    return [extra.get(shift.shift_id, shift) for shift in shifts]
+
+
+def capacity_rows(
+    reference: Reference, first_day: int, last_day: int, extra_days: dict[str, frozenset[int]] | None = None
+) -> list[CapacityRow]:
+    extra_days = extra_days or {}
     rows = []
     for day in range(first_day, last_day + 1):
         calendar_date = date_of_day(day)
         closed = calendar_date in reference.holidays
         for line_id in reference.lines:
-            for shift in reference.shift_patterns[(line_id, calendar_date.isoweekday())]:
+            for shift in day_shifts(reference, line_id, day, extra_days):
                 planned = 0 if closed else shift.planned_min
                 downtime = 0 if closed else min(shift.planned_cip_min, planned)
                 rows.append(CapacityRow(line_id, day, shift.shift_id, planned, downtime))
@@ -55,6 +76,13 @@ class ProductionWindows:
             index += 1
         raise ValueError("no production window left in the planning horizon; extend it")
 
+    def gap_at(self, minute: int) -> int:
+        """Minutes left in the window that holds `minute` or, if it is closed, in the next window."""
+        index = int(np.searchsorted(self.ends, minute, side="right"))
+        if index >= len(self.starts):
+            return 0
+        return int(self.ends[index] - max(minute, int(self.starts[index])))
+
     def next_open(self, minute: int) -> int:
         """The minute itself if it is inside a window, else the start of the next window."""
         index = int(np.searchsorted(self.ends, minute, side="right"))
@@ -63,7 +91,10 @@ class ProductionWindows:
         return max(minute, int(self.starts[index]))
 
 
-def production_windows(reference: Reference, first_day: int, last_day: int) -> dict[str, ProductionWindows]:
+def production_windows(
+    reference: Reference, first_day: int, last_day: int, extra_days: dict[str, frozenset[int]] | None = None
+) -> dict[str, ProductionWindows]:
+    extra_days = extra_days or {}
     windows: dict[str, ProductionWindows] = {}
     for line_id in reference.lines:
         starts, ends = [], []
@@ -71,7 +102,7 @@ def production_windows(reference: Reference, first_day: int, last_day: int) -> d
             calendar_date: dt.date = date_of_day(day)
             if calendar_date in reference.holidays:
                 continue
-            for shift in reference.shift_patterns[(line_id, calendar_date.isoweekday())]:
+            for shift in day_shifts(reference, line_id, day, extra_days):
                 productive = shift.planned_min - shift.planned_cip_min
                 if productive > 0:
                     start = day * MINUTES_PER_DAY + shift.start_minute_of_day

@@ -15,10 +15,11 @@ from generators.calendar import capacity_rows, production_windows
 from generators.clock import MINUTES_PER_DAY, date_of_day
 from generators.execution import Executor, LineState, Run
 from generators.maintenance import MaintenanceEvent, initial_state, preventive_events
-from generators.orders import Order, Planner, daily_demand_kg
+from generators.orders import Order, Planner, daily_demand_kg, fresh_lines
 from generators.quality import ROOM_TYPES, QualityLab
 from generators.randomness import stream
 from generators.reference import Reference
+from generators.rescheduling import Rescheduler
 from generators.scenarios import ScenarioEffects
 from generators.state import STATE_FILE, PlantState
 from generators.stock import (
@@ -223,7 +224,16 @@ def simulate_batch(
     state = previous if previous is not None else _fresh_state(reference, spec, usage, suppliers)
     effects = ScenarioEffects(reference.scenarios[scenario_id], state.origin_day)
     farms = make_farms(seed, usage["MILK"] * parameters.MILK_SUPPLY_MARGIN, spec.scale)
-    windows = production_windows(reference, spec.first_day - 3, spec.last_day + PLANNING_LOOKAHEAD_DAYS)
+    planned_first_day, planned_last_day = spec.first_day - 3, spec.last_day + PLANNING_LOOKAHEAD_DAYS
+    # Through a demand peak, the lines of fresh cheeses (no stock can be built ahead for them) work Sunday afternoon
+    # and night shifts; they are in the capacity calendar.
+    peak_sundays = frozenset(
+        day
+        for day in range(planned_first_day, planned_last_day + 1)
+        if date_of_day(day).isoweekday() == 7 and effects.demand_factor(day) >= parameters.EXTRA_SHIFT_DEMAND_FACTOR
+    )
+    extra_days = dict.fromkeys(fresh_lines(reference), peak_sundays)
+    windows = production_windows(reference, planned_first_day, planned_last_day, extra_days)
     equipment_by_id = reference.equipment_by_id()
 
     inventory = Inventory()
@@ -283,7 +293,22 @@ def simulate_batch(
 
     executor = Executor(seed, reference, inventory, windows, lines, state.equipment)
     planner = Planner(seed, reference, windows, spec.scale, state.line_pointers, state.demand_backlog_kg)
-    created: list[Order] = []
+    rescheduler = Rescheduler(reference, planner, executor, lines)
+    # Stops the planner learns of when they start: (minute, line, end), handled in time order with execution.
+    line_stops = []
+    if breakdown is not None and first_minute <= breakdown.start_minute < horizon:
+        line_stops.append(
+            (breakdown.start_minute, equipment_by_id[breakdown.equipment_id].line_id, breakdown.end_minute)
+        )
+
+    def advance(limit: int) -> None:
+        while line_stops and line_stops[0][0] < limit:
+            minute, line_id, end = line_stops.pop(0)
+            executor.run_until(minute)
+            rescheduler.line_down(line_id, minute, end)
+        executor.run_until(limit)
+
+    created: list[Order] = rescheduler.created
     on_order = list(state.purchases_on_order)
     for day in range(spec.first_day, spec.last_day + 1):
         day_start = day * MINUTES_PER_DAY
@@ -297,13 +322,14 @@ def simulate_batch(
             lot = purchase_lot(seed, material, purchase, suppliers[material.material_id], f"P{purchase.sequence:04d}")
             inventory.add(lot)
             new_lots.append(lot)
-        executor.run_until(day_start + parameters.MRP_HOUR * 60)
-        for order in planner.run(day, effects.demand_factor(day)):
+        advance(day_start + parameters.MRP_HOUR * 60)
+        rescheduler.milk_check(day_start + parameters.MRP_HOUR * 60)
+        for order in planner.run(day, effects.demand_factor):
             lines[order.line_id].queue.append(order)
             created.append(order)
-        executor.run_until(day_start + 8 * 60)
+        advance(day_start + 8 * 60)
         on_order.extend(_reorder(reference, seed, inventory, on_order, state, usage, spec.scale, effects, day))
-        executor.run_until(day_start + MINUTES_PER_DAY)
+        advance(day_start + MINUTES_PER_DAY)
         inventory.drop_dead_lots(day)
         report("plant simulation (days)", 1, spec.days)
     for line in lines.values():
@@ -414,7 +440,7 @@ def simulate_batch(
     event_rows["production_orders"] = order_rows
     event_rows["capacity_calendar"] = [
         (scenario_id, row.line_id, row.day, row.shift_id, row.planned_min, row.planned_downtime_min)
-        for row in capacity_rows(reference, spec.first_day, spec.last_day)
+        for row in capacity_rows(reference, spec.first_day, spec.last_day, extra_days)
     ]
     event_rows["weather_daily"] = [
         (scenario_id, day, float(weather[0][i]), float(weather[1][i]))

@@ -7,12 +7,13 @@ Lines are advanced together in time order (a global event loop over order starts
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from generators import parameters
 from generators.calendar import ProductionWindows
 from generators.clock import MINUTES_PER_DAY
-from generators.maintenance import EquipmentState, MaintenanceEvent, corrective_event, renew
+from generators.maintenance import EquipmentState, MaintenanceEvent, corrective_event, minor_stop_event, renew
 from generators.orders import Order
 from generators.randomness import stream
 from generators.reference import Equipment, Reference
@@ -96,6 +97,8 @@ class Executor:
         self.material_shortfalls: dict[str, float] = {}
         self._candidates: dict[str, int] = {}
         self._equipment_by_id = reference.equipment_by_id()
+        # Called when an order is cancelled at its start for want of milk: the planner may replace it.
+        self.on_cancel: Callable[[Order, int], None] | None = None
 
     def _settle(self, line: LineState, minute: int) -> int:
         """Move a start out of closed time and out of downtime until it is stable."""
@@ -121,6 +124,10 @@ class Executor:
             earliest = max(order.planned_start + round(delay), line.free_at + changeover)
             self._candidates[line.line_id] = self._settle(line, earliest)
         return self._candidates[line.line_id]
+
+    def forget_candidate(self, line_id: str) -> None:
+        """The head of the line's queue changed: its start must be worked out again."""
+        self._candidates.pop(line_id, None)
 
     def run_until(self, limit: int) -> None:
         """Execute, in time order across lines, every queued order that starts before `limit`."""
@@ -176,15 +183,25 @@ class Executor:
         input_index = next(i for i, item in enumerate(recipe) if item.material_id == product.input_material_id)
         input_line = recipe[input_index]
         input_scrap = input_line.scrap_factor * scrap_draws[input_index]
-        wanted = order.planned_kg * input_line.quantity_per_kg * (1 + input_scrap)
+        per_kg = input_line.quantity_per_kg * (1 + input_scrap)
+        wanted = order.planned_kg * per_kg * (1 + parameters.BATCH_FILL_ALLOWANCE)
         available = self.inventory.available(input_line.material_id, start)
         if available < parameters.CANCEL_BELOW_INPUT_SHARE * wanted:
             # Not worth starting a vat: the order is cancelled and the line moves on.
             order.cancelled_at = start
             self.executed.append(order)
+            if self.on_cancel is not None:
+                self.on_cancel(order, start)
             return
         first_consumption = len(self.consumptions)
         taken = self._issue(order, input_line.material_id, start, min(wanted, available))
+        solids = _milk_solids_ratio(taken)
+        if solids < 1.0 - parameters.BATCH_FILL_ALLOWANCE / 2:
+            # Milk poor enough to eat the allowance makes too little cheese: the vat is topped up for a full order.
+            left = available - sum(amount for _, amount in taken)
+            top_up = min(wanted * (1 / solids - 1), left)
+            if top_up > 1e-6:
+                taken = taken + self._issue(order, input_line.material_id, start, top_up)
         used = sum(amount for _, amount in taken)
         fat = _weighted([(lot.fat_pct, amount) for lot, amount in taken if lot.fat_pct is not None])
         protein = _weighted([(lot.protein_pct, amount) for lot, amount in taken if lot.protein_pct is not None])
@@ -192,7 +209,7 @@ class Executor:
         yield_factor = yield_noise
         if fat is not None and protein is not None:
             yield_factor *= _solids_index(fat, protein) / REFERENCE_SOLIDS
-        produced = round(used / (input_line.quantity_per_kg * (1 + input_scrap)) * yield_factor, 2)
+        produced = round(used / per_kg * yield_factor, 2)
 
         for index, item in enumerate(recipe):
             if index == input_index:
@@ -239,26 +256,54 @@ class Executor:
                 now = float(next_down[1])
                 continue
             gap = next_down[0] - now if next_down is not None else math.inf
-            failing = min(equipment, key=lambda item: self.equipment_states[item.equipment_id].hours_to_failure)
-            to_failure = self.equipment_states[failing.equipment_id].hours_to_failure * 60
-            step = min(remaining, gap, to_failure)
+            states = self.equipment_states
+            failing = min(equipment, key=lambda item: states[item.equipment_id].hours_to_failure)
+            to_failure = states[failing.equipment_id].hours_to_failure * 60
+            jamming = min(equipment, key=lambda item: _hours_or_inf(states[item.equipment_id].hours_to_stop))
+            to_stop = _hours_or_inf(states[jamming.equipment_id].hours_to_stop) * 60
+            step = min(remaining, gap, to_failure, to_stop)
             now += step
             remaining -= step
             for item in equipment:
-                self.equipment_states[item.equipment_id].hours_to_failure -= step / 60
-            if step == to_failure and remaining > 1e-9:
-                state = self.equipment_states[failing.equipment_id]
+                state = states[item.equipment_id]
+                state.hours_to_failure -= step / 60
+                if state.hours_to_stop is not None:
+                    state.hours_to_stop -= step / 60
+            if remaining <= 1e-9:
+                continue
+            modes = self.reference.failure_modes
+            if step == to_failure:
+                state = states[failing.equipment_id]
                 event = corrective_event(
-                    self.seed,
-                    failing,
-                    state,
-                    math.ceil(now),
-                    self.reference.failure_modes.get(failing.equipment_type, ()),
+                    self.seed, failing, state, math.ceil(now), modes.get(failing.equipment_type, ())
                 )
                 self.corrective.append(event)
                 renew(self.seed, failing, state)
                 now = float(event.ended_at)
+            elif step == to_stop:
+                event = minor_stop_event(
+                    self.seed,
+                    jamming,
+                    states[jamming.equipment_id],
+                    math.ceil(now),
+                    modes.get(jamming.equipment_type, ()),
+                )
+                self.corrective.append(event)
+                now = float(event.ended_at)
         return math.ceil(now)
+
+
+def _milk_solids_ratio(taken: list[tuple[Lot, float]]) -> float:
+    """Expected cheese per litre of the issued lots against the reference milk (1 when they carry no analysis)."""
+    fat = _weighted([(lot.fat_pct, amount) for lot, amount in taken if lot.fat_pct is not None])
+    protein = _weighted([(lot.protein_pct, amount) for lot, amount in taken if lot.protein_pct is not None])
+    if fat is None or protein is None:
+        return 1.0
+    return _solids_index(fat, protein) / REFERENCE_SOLIDS
+
+
+def _hours_or_inf(hours: float | None) -> float:
+    return math.inf if hours is None else hours
 
 
 def _weighted(values: list[tuple[float, float]]) -> float | None:

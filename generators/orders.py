@@ -7,6 +7,7 @@ model finds shortages and actual production falls short of the plan.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -123,7 +124,22 @@ class Planner:
         self.demand_backlog_kg = demand_backlog_kg
         self.base_demand = daily_demand_kg(reference)
 
-    def run(self, day: int, demand_factor: float) -> list[Order]:
+    def production_factor(self, product_id: str, day: int, demand_factor: Callable[[int], float]) -> float:
+        """The demand factor that today's production of the product serves.
+
+        A ripened cheese is made its ripening time before it is sold, so today's vats serve the demand of
+        `ripening_days` later; a cheese that keeps builds stock ahead, spreading a peak over the weeks before it.
+        """
+        product = self.reference.products[product_id]
+        sold_on = day + product.ripening_days
+        if not can_build_ahead(self.reference, product_id):
+            return demand_factor(sold_on)
+        days = parameters.BUILD_AHEAD_DAYS
+        ahead = sum(demand_factor(sold_on + offset) for offset in range(days)) / days
+        share = parameters.BUILD_AHEAD_SHARE
+        return (1 - share) * demand_factor(sold_on) + share * ahead
+
+    def run(self, day: int, demand_factor: Callable[[int], float]) -> list[Order]:
         created_at = day * MINUTES_PER_DAY + parameters.MRP_HOUR * 60
         earliest_start = created_at + parameters.EARLIEST_START_AFTER_CREATION_H * 60
         earliest_day = earliest_start // MINUTES_PER_DAY
@@ -135,7 +151,8 @@ class Planner:
             product = self.reference.products[product_id]
             rng = stream(self.seed, "demand", product_id, day)
             noise = rng.lognormal(-0.5 * parameters.DEMAND_NOISE_SIGMA**2, parameters.DEMAND_NOISE_SIGMA)
-            backlog = self.demand_backlog_kg.get(product_id, 0.0) + base * demand_factor * noise
+            factor = self.production_factor(product_id, day, demand_factor)
+            backlog = self.demand_backlog_kg.get(product_id, 0.0) + base * factor * noise
             # Enough draws for the largest day; unused ones are simply ignored, keeping the stream aligned.
             sizes = rng.uniform(*parameters.ORDER_HOURS_RANGE, size=64) * product.ideal_rate_kg_per_h / self.scale
             priorities = np.searchsorted(np.cumsum(parameters.PRIORITY_PROBABILITIES), rng.random(64), side="right") + 1
@@ -160,6 +177,17 @@ class Planner:
             line_id = product.line_id
             duration = math.ceil(kg / product.ideal_rate_kg_per_h * 60)
             start_from = max(self.line_pointers.get(line_id, 0), earliest_start)
+            gap = self.windows[line_id].gap_at(start_from)
+            if parameters.MIN_GAP_FILL_H * 60 <= gap < duration:
+                # The vat batch is cut to the time left before the shift's CIP; the rest of the demand waits for
+                # tomorrow's run, rather than leaving the end of every shift empty.
+                # Sized on the expected pace and fill allowance, so that the batch ends before the CIP.
+                pace = product.ideal_rate_kg_per_h * parameters.PERFORMANCE_MEAN / (1 + parameters.BATCH_FILL_ALLOWANCE)
+                fitted = math.floor(gap / 60 * pace / 5.0) * 5.0
+                if fitted >= 5.0:
+                    self.demand_backlog_kg[product_id] = self.demand_backlog_kg.get(product_id, 0.0) + kg - fitted
+                    kg = fitted
+                    duration = math.ceil(kg / product.ideal_rate_kg_per_h * 60)
             start, end = self.windows[line_id].place(start_from, duration)
             if end - start < duration:
                 # Never bigger than a window: the line's planners split such a batch, here it is trimmed.
@@ -186,6 +214,66 @@ class Planner:
                 )
             )
         return orders
+
+    def block_line(self, line_id: str, until: int) -> None:
+        """The line is down until `until`: nothing new is planned on it before then."""
+        self.line_pointers[line_id] = max(self.line_pointers.get(line_id, 0), until)
+
+    def replace(self, order: Order, at_minute: int) -> Order | None:
+        """Cancel `order` at `at_minute` and plan its replacement at the end of the line's plan.
+
+        The replacement keeps product, kilos, priority and due date, gets a new window and a later release, so it
+        reserves stock again. A chain of replacements stops after MAX_REPLACEMENTS: the last one simply runs late.
+        """
+        order.cancelled_at = at_minute
+        if replacement_depth(order.order_id) >= parameters.MAX_REPLACEMENTS:
+            return None
+        product = self.reference.products[order.product_id]
+        duration = order.planned_end - order.planned_start
+        earliest = at_minute + parameters.REPLAN_EARLIEST_START_H * 60
+        start, end = self.windows[order.line_id].place(
+            max(self.line_pointers.get(order.line_id, 0), earliest), duration
+        )
+        self.line_pointers[order.line_id] = end
+        order_id = replacement_id(order.order_id)
+        lead_h = float(stream(self.seed, "release", order_id).uniform(*parameters.RELEASE_LEAD_H_RANGE))
+        created_at = at_minute
+        return Order(
+            order_id=order_id,
+            product_id=product.product_id,
+            line_id=order.line_id,
+            created_at=created_at,
+            release_at=max(start - round(lead_h * 60), created_at + 1),
+            planned_start=start,
+            planned_end=end,
+            due_day=order.due_day,
+            priority=order.priority,
+            planned_kg=order.planned_kg,
+            replaces_order_id=order.order_id,
+        )
+
+
+def can_build_ahead(reference: Reference, product_id: str) -> bool:
+    product = reference.products[product_id]
+    return product.shelf_life_days - product.ripening_days >= parameters.BUILD_AHEAD_MIN_SHELF_DAYS
+
+
+def fresh_lines(reference: Reference) -> list[str]:
+    """Lines making a cheese that does not keep long enough to be built ahead of a peak."""
+    return sorted({p.line_id for p in reference.products.values() if not can_build_ahead(reference, p.product_id)})
+
+
+def replacement_id(order_id: str) -> str:
+    """PO-…-07-01 is replaced by PO-…-07-01-R1, that one by PO-…-07-01-R2: unique and traceable to the first."""
+    root, _, suffix = order_id.rpartition("-R")
+    if root and suffix.isdigit():
+        return f"{root}-R{int(suffix) + 1}"
+    return f"{order_id}-R1"
+
+
+def replacement_depth(order_id: str) -> int:
+    root, _, suffix = order_id.rpartition("-R")
+    return int(suffix) if root and suffix.isdigit() else 0
 
 
 def weighted_average(values: list[tuple[float, float]]) -> float | None:

@@ -23,6 +23,8 @@ class Product:
     moisture_target_pct: float
     ripening_days: int
     ideal_rate_kg_per_h: float
+    # Days the cheese keeps from the day it is made: whether the planner can build stock ahead of a peak.
+    shelf_life_days: int = 0
 
 
 @dataclass(frozen=True)
@@ -155,6 +157,7 @@ def load_reference(seeds_dir: Path = SEEDS_DIR) -> Reference:
             float(row.moisture_target_pct),
             int(row.ripening_days),
             float(row.ideal_rate_kg_per_h),
+            int(row.shelf_life_days),
         )
         for row in read("products").itertuples()
     }

@@ -63,6 +63,8 @@ dated as (
         production_orders.planned_kg,
         production_orders.produced_kg,
         production_orders.good_kg,
+        production_orders.cancelled_at,
+        production_orders.replaces_order_id,
         cast(
             production_orders.planned_start_at - production_day_start.day_start_offset as date
         ) as planned_production_date,
@@ -80,19 +82,40 @@ dated as (
 
 ),
 
+-- The orders a replacement names: rescheduled, they are delivered through their replacement.
+replaced_orders as (
+
+    select distinct
+        scenario_id,
+        replaces_order_id as order_id
+    from production_orders
+    where replaces_order_id is not null
+
+),
+
 -- Delivery (DOMAIN.md §4): due when the due date lies within the data; on time when completed by the end of the
--- due date; in full when good kg reach the tolerance (dbt var otif_in_full_tolerance) of the planned kg.
+-- due date; in full when good kg reach the tolerance (dbt var otif_in_full_tolerance) of the planned kg. A
+-- cancelled order that was replaced counts once, through its replacement: it is not due itself.
 delivery as (
 
     select
-        *,
-        status = 'completed' as is_completed,
-        status = 'cancelled' as is_cancelled,
-        coalesce(due_date <= data_last_date, false) as is_due,
-        coalesce(cast(actual_end_at as date) <= due_date, false) as is_on_time,
-        coalesce(good_kg >= {{ var('otif_in_full_tolerance') }} * planned_kg, false) as is_in_full,
-        cast(actual_end_at as date) - due_date as days_late
+        dated.*,
+        dated.status = 'completed' as is_completed,
+        dated.status = 'cancelled' as is_cancelled,
+        replaced_orders.order_id is not null as is_replaced,
+        coalesce(
+            dated.due_date <= dated.data_last_date
+            and not (dated.status = 'cancelled' and replaced_orders.order_id is not null),
+            false
+        ) as is_due,
+        coalesce(cast(dated.actual_end_at as date) <= dated.due_date, false) as is_on_time,
+        coalesce(dated.good_kg >= {{ var('otif_in_full_tolerance') }} * dated.planned_kg, false) as is_in_full,
+        cast(dated.actual_end_at as date) - dated.due_date as days_late
     from dated
+    left join replaced_orders
+        on
+            dated.scenario_id = replaced_orders.scenario_id
+            and dated.order_id = replaced_orders.order_id
 
 ),
 
