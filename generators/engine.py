@@ -22,6 +22,7 @@ from generators.reference import Reference
 from generators.scenarios import ScenarioEffects
 from generators.state import STATE_FILE, PlantState
 from generators.stock import (
+    Disposals,
     Inventory,
     Lot,
     PurchaseOrder,
@@ -31,7 +32,7 @@ from generators.stock import (
     round_purchase,
     supplier_names,
 )
-from generators.weather import daily_weather
+from generators.weather import daily_weather, herd_heat_excess
 from queijaria.datasets import BY_NAME, DATASETS
 
 # (label, amount done, total) — the command turns these into progress bars.
@@ -219,7 +220,7 @@ def simulate_batch(
     usage = material_daily_usage(reference)
     suppliers = supplier_names(seed, reference)
     state = previous if previous is not None else _fresh_state(reference, spec, usage, suppliers)
-    effects = ScenarioEffects(reference.scenarios[scenario_id], state.origin_day)
+    effects = ScenarioEffects(reference.scenarios[scenario_id])
     farms = make_farms(seed, usage["MILK"] * parameters.MILK_SUPPLY_MARGIN, spec.scale)
     windows = production_windows(reference, spec.first_day - 3, spec.last_day + PLANNING_LOOKAHEAD_DAYS)
     equipment_by_id = reference.equipment_by_id()
@@ -247,8 +248,9 @@ def simulate_batch(
         line = lines[equipment_by_id[event.equipment_id].line_id]
         line.preventive.append(event)
         line.downtimes.append((event.started_at, event.ended_at))
-    breakdown = effects.breakdown()
-    if breakdown is not None and breakdown.end_minute > first_minute and breakdown.start_minute < horizon:
+    for breakdown in effects.breakdowns(spec.first_day, spec.last_day):
+        if breakdown.end_minute <= first_minute or breakdown.start_minute >= horizon:
+            continue
         equipment = equipment_by_id[breakdown.equipment_id]
         lines[equipment.line_id].downtimes.append((breakdown.start_minute, breakdown.end_minute))
         if breakdown.start_minute >= first_minute:
@@ -273,11 +275,14 @@ def simulate_batch(
     planner = Planner(seed, reference, windows, spec.scale, state.line_pointers, state.demand_backlog_kg)
     created: list[Order] = []
     on_order = list(state.purchases_on_order)
+    disposals = Disposals(seed)
+    heat = herd_heat_excess(seed, effects, spec.first_day, spec.last_day)
     for day in range(spec.first_day, spec.last_day + 1):
         day_start = day * MINUTES_PER_DAY
-        for lot in milk_receptions(seed, farms, day, effects.milk_supply_factor(day)):
+        for lot in milk_receptions(seed, farms, day, effects.milk_supply_factor(day), heat[day - spec.first_day]):
             inventory.add(lot)
             new_lots.append(lot)
+            disposals.refused(lot)
         arriving = [purchase for purchase in on_order if purchase.arrives_at < day_start + MINUTES_PER_DAY]
         on_order = [purchase for purchase in on_order if purchase.arrives_at >= day_start + MINUTES_PER_DAY]
         for purchase in arriving:
@@ -285,6 +290,9 @@ def simulate_batch(
             lot = purchase_lot(seed, material, purchase, suppliers[material.material_id], f"P{purchase.sequence:04d}")
             inventory.add(lot)
             new_lots.append(lot)
+            disposals.refused(lot)
+        executor.run_until(day_start + parameters.MILK_REVIEW_HOUR * 60)
+        disposals.review_milk(inventory, day)
         executor.run_until(day_start + parameters.MRP_HOUR * 60)
         for order in planner.run(day, effects.demand_factor(day)):
             lines[order.line_id].queue.append(order)
@@ -292,6 +300,7 @@ def simulate_batch(
         executor.run_until(day_start + 8 * 60)
         on_order.extend(_reorder(reference, seed, inventory, on_order, state, usage, spec.scale, effects, day))
         executor.run_until(day_start + MINUTES_PER_DAY)
+        disposals.write_off_expired(inventory, day)
         inventory.drop_dead_lots(day)
         report("plant simulation (days)", 1, spec.days)
     for line in lines.values():
@@ -369,6 +378,19 @@ def simulate_batch(
             for c in executor.consumptions
         ],
         "maintenance_events": [_event_row(scenario_id, event) for event in all_events],
+        "stock_movements": [
+            (
+                scenario_id,
+                m.movement_id,
+                m.lot_id,
+                m.material_id,
+                m.movement_type,
+                m.moved_at,
+                m.quantity,
+                m.unit_price_brl,
+            )
+            for m in disposals.movements
+        ],
         "quality_samples": samples,
         "quality_rejections": rejections,
     }
