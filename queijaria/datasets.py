@@ -224,8 +224,8 @@ DATASETS: tuple[Dataset, ...] = (
             Column(
                 "movement_type",
                 "text",
-                "spot_sale (raw milk sold to another dairy, 'leite spot') or discard (refused at reception, or "
-                "left over at expiry and not sold).",
+                "spot_sale (raw milk sold to another dairy, 'leite spot'; whey sold for animal feed) or discard "
+                "(refused at reception, or left over at expiry and not sold).",
             ),
             Column("moved_at", "timestamp", "When the quantity left the lot."),
             Column("quantity", "numeric", "Quantity moved out, in the material's unit.", bounds=QUANTITY),
