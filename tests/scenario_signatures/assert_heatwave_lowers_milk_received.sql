@@ -1,12 +1,4 @@
-{{ config(
-    tags=['scenario_signature'],
-    severity='warn',
-    meta={
-        'expected_to_fail': 'the generator applies only the ambient temperature delta to heatwave: its '
-        ~ 'milk_supply_factor is 1.00 and reception QC and milk composition do not react to heat, so '
-        ~ 'the milk received equals the baseline'
-    },
-) }}
+{{ config(tags=['scenario_signature']) }}
 
 {#-
     heatwave lowers the milk received (DOMAIN.md §2: heat-stressed herds give less milk with higher CBT, and

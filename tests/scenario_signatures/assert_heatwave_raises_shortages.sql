@@ -1,12 +1,4 @@
-{{ config(
-    tags=['scenario_signature'],
-    severity='warn',
-    meta={
-        'expected_to_fail': 'heat does not reduce the milk supply in the generator (see '
-        ~ 'assert_heatwave_lowers_milk_received), so the reservations and their shortages equal the '
-        ~ 'baseline'
-    },
-) }}
+{{ config(tags=['scenario_signature']) }}
 
 {#-
     heatwave raises the reservation shortages (DOMAIN.md §2), through the milk it takes away: in its effect
