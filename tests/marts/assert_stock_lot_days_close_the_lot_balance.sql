@@ -1,5 +1,6 @@
 -- Mass balance of every QC-released lot (DOMAIN.md §2): quantity received = consumed + sold + discarded +
--- expired (written off without a movement) + on hand at its last day, and nothing consumed from it is lost (the lot's days hold all its consumption).
+-- expired (written off without a movement) + on hand at its last day, and nothing consumed from it is lost
+-- (the lot's days hold all its consumption).
 -- Returns the lots that do not close.
 
 with
