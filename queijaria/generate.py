@@ -173,7 +173,9 @@ def generate(
         list[str],
         typer.Option(
             help="Scenario to simulate: a scenario_id of seeds/scenarios.csv, 'all', or several (repeat the option or "
-            "separate with commas). Scenarios share their random draws wherever they do not differ.",
+            "separate with commas). Scenarios share their random draws wherever they do not differ. Each scenario "
+            "but the baseline acts on a calendar window every year (seeds/scenarios.csv); a horizon without a day of "
+            "it is refused, with the dates to cover.",
         ),
     ] = [ALL],  # noqa: B006 - typer needs a literal default
     iot_interval: Annotated[
