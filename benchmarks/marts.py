@@ -178,7 +178,7 @@ def _copy_tables(database: ConnectionSettings, relations: list[str], restore: bo
         conn.commit()
 
 
-def _print_slowest_nodes(console: Console, target_path: Path, count: int = 8) -> None:
+def _print_slowest_nodes(console: Console, target_path: Path, count: int = 10) -> None:
     """Where a build's time goes: its slowest models and tests (they run on 2 threads, so they overlap)."""
     results = json.loads((target_path / "run_results.json").read_text(encoding="utf-8"))["results"]
     slowest = sorted(results, key=lambda result: -result["execution_time"])[:count]

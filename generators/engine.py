@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from generators import csvout, energy, iot, parameters
+from generators import csvout, energy, iot, parameters, rooms
 from generators.calendar import capacity_rows, production_windows
 from generators.clock import MINUTES_PER_DAY, date_of_day
 from generators.execution import Executor, LineState, Run
@@ -198,6 +198,8 @@ def _order_row(scenario_id: str, order: Order, view: dict[str, object]) -> tuple
         view["actual_end_at"],
         view["produced_kg"],
         view["good_kg"],
+        view["cancelled_at"],
+        order.replaces_order_id,
     )
 
 
@@ -246,8 +248,18 @@ def simulate_batch(
     )
     for event in events:
         line = lines[equipment_by_id[event.equipment_id].line_id]
-        line.preventive.append(event)
+        if equipment_by_id[event.equipment_id].equipment_type not in parameters.CALENDAR_AGING_TYPES:
+            line.preventive.append(event)  # rooms are renewed by their calendar wear (rooms.calendar_failures)
         line.downtimes.append((event.started_at, event.ended_at))
+    room_failures = rooms.calendar_failures(seed, reference, state.equipment, events, first_minute, horizon)
+    carried_room_repairs = [
+        event
+        for event in state.carried_events
+        if event.maintenance_type == "corrective"
+        and equipment_by_id[event.equipment_id].equipment_type in parameters.CALENDAR_AGING_TYPES
+    ]
+    for event in room_failures + carried_room_repairs:
+        lines[equipment_by_id[event.equipment_id].line_id].downtimes.append((event.started_at, event.ended_at))
     for breakdown in effects.breakdowns(spec.first_day, spec.last_day):
         if breakdown.end_minute <= first_minute or breakdown.start_minute >= horizon:
             continue
@@ -312,7 +324,7 @@ def simulate_batch(
     outputs: dict[str, dict[str, object]] = {}
     weather = daily_weather(seed, effects, spec.first_day, spec.last_day)
 
-    all_events = events + executor.corrective
+    all_events = events + room_failures + executor.corrective
     room_repairs = [
         event
         for event in all_events + state.carried_events
@@ -335,6 +347,13 @@ def simulate_batch(
             weather,
             room_repairs,
             lambda rows: report("iot_readings (rows)", rows, iot_total),
+            runs=state.carried_runs + executor.runs,
+            downtimes=all_events + state.carried_events,
+            unpasteurized_orders={
+                order.order_id
+                for order in executor.executed + state.orders
+                if reference.products[order.product_id].input_material_id != iot.PASTEURIZED_INPUT
+            },
         )
     outputs["iot_readings"] = _output(dataset_file("iot_readings"), iot_rows, writer)
 

@@ -83,7 +83,9 @@ class Executor:
         self.equipment_states = equipment_states
         equipment_by_line: dict[str, list[Equipment]] = {}
         for item in reference.equipment:
-            equipment_by_line.setdefault(item.line_id, []).append(item)
+            # Always-on rooms wear on the calendar instead (generators/rooms.py); their failures come as downtimes.
+            if item.equipment_type not in parameters.CALENDAR_AGING_TYPES:
+                equipment_by_line.setdefault(item.line_id, []).append(item)
         self.equipment_by_line = equipment_by_line
         self.consumptions: list[Consumption] = []
         self.corrective: list[MaintenanceEvent] = []

@@ -41,6 +41,8 @@ class Order:
     actual_start: int | None = None
     actual_end: int | None = None
     cancelled_at: int | None = None
+    # The cancelled order this one was released to replace (the planner's reschedule).
+    replaces_order_id: str | None = None
     produced_kg: float | None = None
     rejections: list[Rejection] = field(default_factory=list)
 
@@ -70,6 +72,7 @@ class Order:
             "actual_end_at": self.actual_end if finished else None,
             "produced_kg": self.produced_kg if finished else None,
             "good_kg": good,
+            "cancelled_at": self.cancelled_at if status == "cancelled" else None,
         }
 
     def is_settled(self, horizon: int) -> bool:

@@ -100,10 +100,66 @@ AMBIENT_DAILY_NOISE_SD = 1.4
 AMBIENT_PEAK_HOUR = 15.0
 REFRIGERATION_REFERENCE_DEGC = 25.0
 
+# Equipment that is always on wears on the calendar (generators/rooms.py), not only while its line runs an order.
+CALENDAR_AGING_TYPES = ("cold_room", "ripening_room")
+
 # Rooms drift warmer (and drier) when the outdoor temperature climbs above this, by these gains per °C.
 ROOM_HEAT_THRESHOLD_DEGC = 27.0
 ROOM_TEMPERATURE_GAIN: dict[str, float] = {"cold_room": 0.24, "ripening_room": 0.17, "brine_tank": 0.08}
 ROOM_HUMIDITY_GAIN = -0.9
-# Random short excursions of any sensor (sticking valve, probe fouling): events per sensor-day and typical length.
-EXCURSION_EVENTS_PER_DAY = 0.25
+# Random short excursions of a process sensor (sticking valve, probe fouling): events per sensor-day and typical
+# length. They happen whether the equipment runs or not; only those while it runs count.
+EXCURSION_EVENTS_PER_DAY = 0.2
 EXCURSION_MEDIAN_MIN = 6.0
+
+# Process equipment (pasteurizer, vats, stretcher, kettle) follows its line: held at the setpoint while an order runs,
+# heated up this long before an order starts (so a planned start is at temperature), left to drift to ambient while
+# idle or down. A restart after a repair has no pre-heat: the first minutes run cold, which is what diverts the
+# pasteurizer's flow. Time constants of the first-order lag, minutes.
+PROCESS_PREHEAT_MIN = 30
+PROCESS_HEAT_TAU_MIN = 6.0
+PROCESS_COOL_TAU_MIN: dict[str, float] = {"temperature": 45.0, "ph": 30.0, "holding_time": 2.0}
+# What an idle probe settles to when it is not the ambient temperature: a pH probe in its storage solution, a
+# holding-time meter with no flow.
+PROCESS_IDLE_VALUE: dict[str, float] = {"ph": 7.0, "holding_time": 0.0}
+# Rooms and brine are always on: a slow Ornstein-Uhlenbeck drift (time constant, minutes; sd as a share of the
+# sensor's noise_sd) plus a little probe noise, so an excursion lasts minutes to hours instead of flickering.
+ROOM_DRIFT_TAU_MIN = 240.0
+ROOM_DRIFT_SD_SHARE = 1.0
+ROOM_PROBE_NOISE_SHARE = 0.04
+# Room upsets (a door left open, a defrost cycle, a brine top-up): events per sensor-day, median length, and how
+# fast the room follows them (first-order lag, minutes).
+ROOM_EVENTS_PER_DAY = 0.06
+ROOM_EVENT_MEDIAN_MIN = 90.0
+ROOM_EVENT_TAU_MIN = 20.0
+
+# Flow diversion: the pasteurizer outlet below its spec_min while it runs sends the milk back to be re-pasteurized;
+# a dip that lasts this long (on the sampling grid) has reached the vat, and the batch is held and rejected.
+DIVERSION_HOLD_MIN = 10.0
+# The pasteurizer feeds a vat during the first minutes of its order: a dip inside that fill window reaches the vat.
+VAT_FILL_MIN = 45
+
+# Quality: lab results spread around the spec centre with sd = spec width / LAB_SPREAD_DIVISOR (half-width ≈ 2.5 sd,
+# about 1 % of each test out of spec), widened by the process excursions of the run; coliforms are log-normal
+# around this share of their limit, raised by poor milk and excursions.
+LAB_SPREAD_DIVISOR = 5.0
+COLIFORM_MEDIAN_SHARE = 0.12
+# Milk is poor from CBT_POOR_FROM thousand CFU/mL on, fully so at CBT_POOR_AT (the legal limit is 300).
+CBT_POOR_FROM = 150.0
+CBT_POOR_AT = 400.0
+# Process risk = hours out of spec during the run (process sensors of the line and, for milk products, the
+# pasteurizer), capped: each hour adds these probabilities to the causes it drives.
+PROCESS_RISK_CAP_H = 3.0
+PROCESS_RISK_GAIN: dict[str, float] = {"mechanical_openings": 0.08, "moisture_out_of_spec": 0.12, "cracks": 0.10}
+POOR_MILK_GAIN: dict[str, float] = {"early_blowing": 0.25, "late_blowing": 0.10}
+
+# Energy against the "horária verde" tariff: ponta is PONTA_HOURS on weekdays that are not holidays. Refrigeration
+# pre-cools the rooms (thermal mass) in the hours before ponta and eases during it; boiler/CIP and other utility
+# loads are moved out of ponta to the hours after it. Factors multiply the meter's load outside production.
+PONTA_HOURS = (18, 21)
+REFRIGERATION_PRECOOL_HOURS = (15, 18)
+REFRIGERATION_PRECOOL_FACTOR = 1.45
+REFRIGERATION_PONTA_FACTOR = 0.6
+UTILITIES_PONTA_FACTOR = 0.5
+UTILITIES_AFTER_PONTA_HOURS = (21, 24)
+UTILITIES_AFTER_PONTA_FACTOR = 1.45

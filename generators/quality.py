@@ -1,7 +1,16 @@
 """Laboratory results and rejections of each finished order, driven by the milk and by what the sensors saw.
 
-Poor milk (high CBT) raises coliforms and blowing; process excursions during the run widen the spread of the
-results; cold and ripening rooms out of spec in the 48 h after the run cause rind defects and spoilage.
+The model, per finished order:
+- poor milk (the CBT of the milk it consumed above CBT_POOR_FROM, fully poor at CBT_POOR_AT) raises coliforms
+  and the probability of early and late blowing (POOR_MILK_GAIN per unit of poorness);
+- process excursions during the run (minutes out of spec while the equipment ran, of the line's process sensors
+  and, for a cheese made from milk, the shared pasteurizer's) widen the spread of the lab results, raise coliforms,
+  and add PROCESS_RISK_GAIN per hour out of spec (capped) to openings, moisture and cracks;
+- cold and ripening rooms out of spec in the 48 h after the run cause rind defects and spoilage;
+- flow diversion: the pasteurizer below spec (temperature or holding time) for DIVERSION_HOLD_MIN or more while the
+  order's vat was filling (its first VAT_FILL_MIN) means the milk reached the vat: the whole batch is held and
+  rejected (flow_diversion). A shorter dip was sent back by the diversion valve and re-pasteurized: no rejection.
+Each cause is drawn once per order (deterministic stream per order); a drawn cause rejects a beta share of the batch.
 """
 
 from __future__ import annotations
@@ -9,15 +18,17 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from generators import parameters
 from generators.clock import MINUTES_PER_DAY
 from generators.execution import InputQuality
-from generators.iot import OutOfSpecIndex
+from generators.iot import ALWAYS_ON_TYPES, PASTEURIZED_INPUT, PASTEURIZER_TYPE, OutOfSpecIndex
 from generators.orders import Order, Rejection
 from generators.randomness import stream
 from generators.reference import Reference, Sensor
 
 ROOM_TYPES = ("cold_room", "ripening_room")
 ROOM_WATCH_MIN = 48 * 60
+DIVERSION_CAUSE = "flow_diversion"
 
 
 @dataclass
@@ -42,10 +53,20 @@ class QualityLab:
             for sensor in reference.sensors
             if equipment[sensor.equipment_id].equipment_type in ROOM_TYPES and equipment[sensor.equipment_id].is_shared
         ]
+        self.pasteurizer_sensors = [
+            sensor for sensor in reference.sensors if equipment[sensor.equipment_id].equipment_type == PASTEURIZER_TYPE
+        ]
         for line_id in reference.lines:
             on_line = [sensor for sensor in reference.sensors if equipment[sensor.equipment_id].line_id == line_id]
             rooms = [s for s in on_line if equipment[s.equipment_id].equipment_type in ROOM_TYPES]
-            self.process_sensors[line_id] = [s for s in on_line if s not in rooms]
+            # The shared pasteurizer serves every line's milk, not only the line it is booked to.
+            self.process_sensors[line_id] = [
+                s
+                for s in on_line
+                if s not in rooms
+                and equipment[s.equipment_id].equipment_type not in ALWAYS_ON_TYPES
+                and s not in self.pasteurizer_sensors
+            ]
             # A line without a room of its own ships through the shared (dispatch) cold room.
             self.room_sensors[line_id] = rooms or shared_rooms
 
@@ -55,7 +76,14 @@ class QualityLab:
         assert order.actual_start is not None and order.actual_end is not None and order.produced_kg is not None
         product = self.reference.products[order.product_id]
         start, end = order.actual_start, order.actual_end
-        process_out = sum(excursions.minutes_out(s.sensor_id, start, end) for s in self.process_sensors[order.line_id])
+        from_milk = product.input_material_id == PASTEURIZED_INPUT
+        process = self.process_sensors[order.line_id] + (self.pasteurizer_sensors if from_milk else [])
+        process_out = sum(excursions.minutes_out(s.sensor_id, start, end) for s in process)
+        fill_end = min(start + parameters.VAT_FILL_MIN, end)
+        diverted = from_milk and any(
+            excursions.minutes_out(s.sensor_id, start, fill_end, high_only=False) >= parameters.DIVERSION_HOLD_MIN
+            for s in self.pasteurizer_sensors
+        )
         room_hot = room_dry = room_humid = 0.0
         for sensor in self.room_sensors[order.line_id]:
             if sensor.measure == "temperature":
@@ -64,7 +92,10 @@ class QualityLab:
                 room_dry += excursions.minutes_out(sensor.sensor_id, end, end + ROOM_WATCH_MIN, high_only=False)
                 room_humid += excursions.minutes_out(sensor.sensor_id, end, end + ROOM_WATCH_MIN, high_only=True)
         cbt = inputs.cbt if inputs.cbt is not None else 100.0
-        poor_milk = min(max((cbt - 200.0) / 400.0, 0.0), 1.0)
+        poor_milk = min(
+            max((cbt - parameters.CBT_POOR_FROM) / (parameters.CBT_POOR_AT - parameters.CBT_POOR_FROM), 0.0), 1.0
+        )
+        process_risk = min(process_out / 60.0, parameters.PROCESS_RISK_CAP_H)
         spread = 1.0 + min(process_out / 60.0, 2.0)
 
         rng = stream(self.seed, "quality", order.order_id)
@@ -74,13 +105,17 @@ class QualityLab:
         for test in self.reference.quality_tests[order.product_id]:
             center, width = (test.spec_min + test.spec_max) / 2, test.spec_max - test.spec_min
             if test.test_id == "coliforms":
-                median = max(test.spec_max, 10.0) * 0.08 * math.exp(2.4 * poor_milk + 0.5 * min(process_out / 60, 3))
+                median = (
+                    max(test.spec_max, 10.0)
+                    * parameters.COLIFORM_MEDIAN_SHARE
+                    * math.exp(2.4 * poor_milk + 0.5 * process_risk)
+                )
                 value = round(float(rng.lognormal(math.log(median), 0.9)), 0)
             else:
                 shift = 0.0
                 if test.test_id == "fat" and inputs.fat_pct is not None:
                     shift = (inputs.fat_pct - 3.6) * 2.0
-                value = round(float(rng.normal(center + shift, width / 6.5 * spread)), 2)
+                value = round(float(rng.normal(center + shift, width / parameters.LAB_SPREAD_DIVISOR * spread)), 2)
             passed = test.spec_min <= value <= test.spec_max
             if not passed:
                 failed.add(test.test_id)
@@ -91,21 +126,30 @@ class QualityLab:
             )
 
         ripened = product.ripening_days >= 5
+        milk_gain, risk_gain = parameters.POOR_MILK_GAIN, parameters.PROCESS_RISK_GAIN
         probabilities = {
-            "early_blowing": 0.012
-            + 0.10 * poor_milk
+            "early_blowing": 0.010
+            + milk_gain["early_blowing"] * poor_milk
             + (0.5 if "coliforms" in failed else 0.0)
             + (0.0 if ripened else 0.004 * room_hot),
-            "late_blowing": (0.02 + 0.06 * poor_milk) if product.ripening_days >= 25 else 0.0,
-            "mechanical_openings": 0.015,
-            "cracks": (0.012 + (0.5 if "ph" in failed else 0.0)) if order.line_id == "MUS" else 0.0,
+            "late_blowing": (0.02 + milk_gain["late_blowing"] * poor_milk) if product.ripening_days >= 25 else 0.0,
+            "mechanical_openings": 0.012 + risk_gain["mechanical_openings"] * process_risk,
+            "cracks": (0.010 + (0.5 if "ph" in failed else 0.0) + risk_gain["cracks"] * process_risk)
+            if order.line_id == "MUS"
+            else 0.0,
             "cracked_rind": (0.01 + 0.003 * room_dry) if ripened else 0.0,
             "mould_sticky_rind": (0.01 + 0.003 * (room_humid + room_hot)) if ripened else 0.0,
-            "moisture_out_of_spec": 0.7 if "moisture" in failed else 0.0,
+            "moisture_out_of_spec": (0.7 if "moisture" in failed else 0.0)
+            + risk_gain["moisture_out_of_spec"] * process_risk,
             "packaging_defect": 0.012,
         }
         rejections = []
         left = order.produced_kg
+        if diverted and left > 0:
+            # Held at the vat: the whole batch, found before it is packed; nothing else is judged on it.
+            detected = end + self.reference.rejection_detection_days[DIVERSION_CAUSE] * MINUTES_PER_DAY
+            rejections.append(Rejection(detected, round(left, 2), DIVERSION_CAUSE))
+            left = 0.0
         for cause_id, probability in probabilities.items():
             draw, share, delay = rng.random(), rng.beta(2.0, 14.0), int(rng.integers(60, 600))
             if draw >= min(probability, 0.9) or left <= 0:

@@ -185,6 +185,19 @@ DATASETS: tuple[Dataset, ...] = (
             Column("actual_end_at", "timestamp", "Actual end.", nullable=True),
             Column("produced_kg", "numeric", "Quantity produced, kg.", nullable=True, bounds=QUANTITY),
             Column("good_kg", "numeric", "Quantity produced that passed quality, kg.", nullable=True, bounds=QUANTITY),
+            Column(
+                "cancelled_at",
+                "timestamp",
+                "When the order was cancelled; its reserved stock returns to its lots at that instant.",
+                nullable=True,
+            ),
+            Column(
+                "replaces_order_id",
+                "text",
+                "The cancelled order this one replaces (the planner rescheduled it).",
+                nullable=True,
+                foreign_key=("production_orders", "order_id"),
+            ),
         ),
         primary_key=("scenario_id", "order_id"),
         event_time_column="created_at",
@@ -278,6 +291,12 @@ DATASETS: tuple[Dataset, ...] = (
                 "double precision",
                 "Reading, in the sensor's unit (see the sensors seed).",
                 bounds=SENSOR_READING,
+            ),
+            Column(
+                "is_equipment_idle",
+                "boolean",
+                "Whether the sensor's process equipment was idle or down (no order running): such a reading follows "
+                "the equipment towards ambient and is never an excursion. Always false for rooms and brine.",
             ),
         ),
         primary_key=("scenario_id", "sensor_id", "read_at"),

@@ -46,7 +46,7 @@ def sample_rows(
         rows["production_orders"].append(
             [scenario, order, "MUS", "MUS", _ts(start), _ts(start + timedelta(hours=1)), _ts(planned),
              _ts(planned + timedelta(hours=6)), day.isoformat(), 2, "900.0", "completed", _ts(planned),
-             _ts(planned + timedelta(hours=6, minutes=10)), "905.5", "890.25"]
+             _ts(planned + timedelta(hours=6, minutes=10)), "905.5", "890.25", "", ""]
         )  # fmt: skip
         rows["material_consumptions"].append([scenario, f"C-{tag}-1", order, lot, "MILK", _ts(planned), "9050.0"])
         if day + timedelta(days=2) <= last:  # the leftover is sold spot before its 48 h, inside the batch
@@ -63,7 +63,7 @@ def sample_rows(
             for index in range(readings_per_sensor_day):
                 value = 6.55 if sensor.startswith("PH") else 73.5 if sensor == "TT-PAST-01" else 3.0
                 rows["iot_readings"].append(
-                    [scenario, sensor, _ts(start + index * step), f"{value + index % 7 / 100:.2f}"]
+                    [scenario, sensor, _ts(start + index * step), f"{value + index % 7 / 100:.2f}", "false"]
                 )
         for quarter in range(4):
             rows["energy_readings"].append(
@@ -80,7 +80,7 @@ def sample_rows(
         rows["production_orders"].append(
             [scenario, order, "MUS", "MUS", _ts(datetime.combine(first, datetime.min.time()) - timedelta(days=1)),
              "", _ts(datetime.combine(first, datetime.min.time())), _ts(datetime.combine(first, datetime.min.time())),
-             first.isoformat(), 1, "500.0", "completed", "", "", "480.0", "470.0"]
+             first.isoformat(), 1, "500.0", "completed", "", "", "480.0", "470.0", "", ""]
         )  # fmt: skip
     return rows
 

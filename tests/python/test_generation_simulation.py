@@ -242,12 +242,94 @@ def test_good_kg_and_rejections_agree(loader: Callable[[str, str], pd.DataFrame]
     assert (orders[orders.status != "completed"].good_kg.isna()).all()
 
 
+def _runs_of_out_of_spec(iot: pd.DataFrame, sensor_ids: list[str]) -> pd.Series:
+    """Length (readings) of every maximal run of out-of-spec readings while running, of the given sensors."""
+    sensors = seed_table("sensors").set_index("sensor_id")
+    iot = iot[iot.sensor_id.isin(sensor_ids)]
+    out = (iot.value < iot.sensor_id.map(sensors.spec_min)) | (iot.value > iot.sensor_id.map(sensors.spec_max))
+    out &= ~iot.is_equipment_idle
+    run_id = (out != out.groupby(iot.sensor_id).shift(fill_value=False)).cumsum()
+    return out.groupby([iot.sensor_id, run_id]).agg(["all", "size"]).query("all")["size"]
+
+
+def test_sensors_follow_their_equipment(loader: Callable[[str, str], pd.DataFrame]) -> None:
+    iot = loader("breakdown", "iot_readings")
+    read_at = pd.to_datetime(iot.read_at)
+    # The stretcher is down 2025-11-11 10:00 for three days: idle, its water cold, no excursion counted.
+    stretcher = iot[(iot.sensor_id == "TT-FIL-01") & (read_at >= "2025-11-11 12:00") & (read_at < "2025-11-14")]
+    assert stretcher.is_equipment_idle.all() and (stretcher.value < 45).all()
+    # Sundays: no production (in the baseline), the pasteurizer idles and cools; rooms are always on.
+    iot = loader("baseline", "iot_readings")
+    read_at = pd.to_datetime(iot.read_at)
+    sunday = read_at.dt.day_of_week == 6
+    pasteurizer = iot[(iot.sensor_id == "TT-PAST-01") & sunday & (read_at.dt.hour >= 12)]
+    assert pasteurizer.is_equipment_idle.all() and pasteurizer.value.max() < 60
+    assert not iot[iot.sensor_id.isin(["TT-COLD-01", "TT-RIP-PRA-01", "CC-BRI-MUS-01"])].is_equipment_idle.any()
+    # While running, the pasteurizer reads its setpoint.
+    running = iot[(iot.sensor_id == "TT-PAST-01") & ~iot.is_equipment_idle]
+    assert len(running) > 1000 and 73.0 < running.value.median() < 74.0
+    # Rooms drift: their excursions are episodes (most last several 10-minute readings), not one-reading flicker.
+    rooms = ["TT-COLD-01", "TT-COLD-02", "TT-RIP-PRA-01", "TT-RIP-MAT-01", "RH-RIP-PRA-01", "TT-BRI-MUS-01"]
+    episodes = _runs_of_out_of_spec(loader("heatwave", "iot_readings"), rooms)
+    assert len(episodes) >= 10 and episodes.median() >= 3
+
+
+def test_quality_and_energy_respond_to_the_plant(loader: Callable[[str, str], pd.DataFrame]) -> None:
+    sensors = seed_table("sensors").set_index("sensor_id")
+    products = seed_table("products").set_index("product_id")
+    samples = pd.concat([loader(s, "quality_samples") for s in ("baseline", "breakdown")])
+    assert 0.01 <= (~samples.is_pass).mean() <= 0.03
+    # Orders whose run saw process excursions (line's process sensors, and the pasteurizer for milk products)
+    # lose a clearly larger share of their kilos than those that ran clean.
+    shares = {True: [0.0, 0.0], False: [0.0, 0.0]}
+    for scenario in ("baseline", "breakdown", "demand_peak"):
+        iot = loader(scenario, "iot_readings")
+        out = (iot.value < iot.sensor_id.map(sensors.spec_min)) | (iot.value > iot.sensor_id.map(sensors.spec_max))
+        process = ~iot.sensor_id.str.match(r"(TT|RH)-(COLD|RIP)|(CC|TT)-BRI")
+        flagged = iot[out & ~iot.is_equipment_idle & process]
+        flagged = flagged.assign(line=flagged.sensor_id.str.extract(r"-(MUS|PRA|FRE|RIC|MAT|REQ|PAST|FIL|KET)-")[0])
+        flagged["line"] = flagged.line.replace({"RIC": "FRE", "FIL": "MUS", "KET": "REQ"})
+        flagged["read_at"] = pd.to_datetime(flagged.read_at)
+        orders = loader(scenario, "production_orders").drop_duplicates("order_id", keep="last")
+        done = orders[orders.status == "completed"]
+        rejected = loader(scenario, "quality_rejections").groupby("order_id").rejected_kg.sum()
+        for order in done.itertuples():
+            lines = [order.line_id] + (["PAST"] if products.input_material_id[order.product_id] == "MILK" else [])
+            hit = flagged[
+                flagged.line.isin(lines)
+                & (flagged.read_at >= pd.Timestamp(order.actual_start_at))
+                & (flagged.read_at < pd.Timestamp(order.actual_end_at))
+            ]
+            shares[len(hit) > 0][0] += rejected.get(order.order_id, 0.0)
+            shares[len(hit) > 0][1] += order.produced_kg
+    touched, clean = shares[True][0] / shares[True][1], shares[False][0] / shares[False][1]
+    assert touched > 1.5 * clean
+    # A diverted batch is rejected whole, at once.
+    rejections = pd.concat([loader(s, "quality_rejections") for s in SCENARIOS])
+    orders = pd.concat([loader(s, "production_orders") for s in SCENARIOS]).drop_duplicates(
+        ["scenario_id", "order_id"], keep="last"
+    )
+    diverted = rejections[rejections.rejection_cause_id == "flow_diversion"].merge(
+        orders, on=["scenario_id", "order_id"]
+    )
+    assert len(diverted) > 0 and np.allclose(diverted.rejected_kg, diverted.produced_kg)
+    # Ponta (18-21 on weekdays) takes less of the energy than a flat load would (3 of 24 h on weekdays).
+    energy = loader("baseline", "energy_readings")
+    start = pd.to_datetime(energy.interval_start_at)
+    weekday = start.dt.day_of_week < 5
+    ponta = weekday & (start.dt.hour >= 18) & (start.dt.hour < 21)
+    flat = ponta.sum() / len(ponta)
+    assert energy.kwh[ponta].sum() / energy.kwh.sum() < 0.9 * flat
+
+
 # --- scenarios ------------------------------------------------------------------------------------------------
 
 
 def _excursions(iot: pd.DataFrame) -> int:
+    """Maximal runs of out-of-spec readings while the equipment runs (an idle reading is never out of spec)."""
     sensors = seed_table("sensors").set_index("sensor_id")
     out = (iot.value < iot.sensor_id.map(sensors.spec_min)) | (iot.value > iot.sensor_id.map(sensors.spec_max))
+    out &= ~iot.is_equipment_idle
     starts = out & ~out.groupby(iot.sensor_id).shift(fill_value=False)
     return int(starts.sum())
 
@@ -271,11 +353,17 @@ def test_scenarios_share_their_random_stream(loader: Callable[[str, str], pd.Dat
             .reset_index(drop=True)
         )
     )
+    # Process sensors follow their equipment and the ambient: the same before the heatwave changes either.
     process = ["TT-PAST-01", "PH-VAT-MUS-01", "TT-FIL-01"]
-    base_iot = loader("baseline", "iot_readings")
-    hot_iot = loader("heatwave", "iot_readings")
-    base_iot, hot_iot = base_iot[base_iot.sensor_id.isin(process)], hot_iot[hot_iot.sensor_id.isin(process)]
+
+    def before_heat(scenario: str) -> pd.DataFrame:
+        iot = loader(scenario, "iot_readings")
+        return iot[iot.sensor_id.isin(process) & (pd.to_datetime(iot.read_at) < pd.Timestamp(HEATWAVE[0]))]
+
+    base_iot, hot_iot = before_heat("baseline"), before_heat("heatwave")
+    assert base_iot.is_equipment_idle.any() and not base_iot.is_equipment_idle.all()
     assert np.array_equal(base_iot.value.to_numpy(), hot_iot.value.to_numpy())
+    assert np.array_equal(base_iot.is_equipment_idle.to_numpy(), hot_iot.is_equipment_idle.to_numpy())
 
 
 def _between(frame: pd.DataFrame, column: str, window: tuple[str, str]) -> pd.DataFrame:

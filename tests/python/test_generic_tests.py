@@ -23,6 +23,19 @@ SEEDS = {
         "reading_id,batch_id,value_c,low_c,high_c\n1,a,10,0,20\n2,a,20,0,20\n3,b,-5,0,20\n4,b,25,0,20\n5,c,,0,20\n"
     ),
     "pairs": "left_id,right_id\n1,1\n1,2\n2,1\n1,2\n",
+    # fct_scenario_kpis' columns that scenario_signature reads; scenario `up` has an effect window, `nowindow` not
+    "kpis": (
+        "scenario_id,kpi_window,kpi_id,unit,kpi_value,baseline_kpi_value,diff_to_baseline\n"
+        "baseline,whole_horizon,oee,fraction,0.8,0.8,0\n"
+        "up,effect_window,oee,fraction,0.6,0.8,-0.2\n"
+        "up,effect_window,late_orders,orders,12,10,2\n"
+        "up,effect_window,short_input_l,l,900,1000,-100\n"
+        "up,effect_window,mttr_h,h,,5,\n"
+        "up,whole_horizon,late_orders,orders,10,10,0\n"
+        "nowindow,whole_horizon,oee,fraction,0.5,0.8,-0.3\n"
+    ),
+    "kpis_without_baseline": "scenario_id,kpi_window,kpi_id,unit,kpi_value,baseline_kpi_value,diff_to_baseline\n"
+    "up,effect_window,oee,fraction,0.6,,\n",
 }
 
 SCHEMA = """
@@ -52,6 +65,34 @@ seeds:
           name: combination_unique_with_id
           arguments:
             combination_of_columns: [reading_id, batch_id]
+      - aggregate_within_range:
+          name: aggregate_per_batch_fails_once
+          arguments:
+            expression: "sum(value_c) * 1.0 / nullif(sum(high_c), 0)"
+            group_by: [batch_id]
+            min_value: 0.4
+            max_value: 0.8
+      - aggregate_within_range:
+          name: aggregate_null_fails
+          arguments:
+            expression: "max(value_c)"
+            group_by: [batch_id]
+            min_value: 0
+      - aggregate_within_range:
+          name: aggregate_judged_only_when_condition_holds
+          arguments:
+            expression: "sum(value_c)"
+            group_by: [batch_id]
+            max_value: 0
+            judged_when: "count(*) >= 2 and count(value_c) >= 2"
+      - aggregate_within_range:
+          name: aggregate_over_the_whole_model_with_where
+          arguments:
+            expression: "sum(value_c) * 1.0 / sum(high_c)"
+            min_value: 0.74
+            max_value: 0.76
+          config:
+            where: "batch_id in ('a', 'b')"
     columns:
       - name: value_c
         data_tests:
@@ -77,6 +118,92 @@ seeds:
           name: combination_duplicate_fails_once
           arguments:
             combination_of_columns: [left_id, right_id]
+  - name: kpis
+    data_tests:
+      - scenario_signature:
+          name: signature_fall_met
+          arguments:
+            scenario_id: up
+            kpi_id: oee
+            direction: -1
+            min_relative_change: 0.1
+            min_absolute_change: 0
+      - scenario_signature:
+          name: signature_fall_short_of_relative_change
+          arguments:
+            scenario_id: up
+            kpi_id: oee
+            direction: -1
+            min_relative_change: 0.3
+            min_absolute_change: 0
+      - scenario_signature:
+          name: signature_wrong_direction
+          arguments:
+            scenario_id: up
+            kpi_id: oee
+            direction: 1
+            min_relative_change: 0
+            min_absolute_change: 0
+      - scenario_signature:
+          name: signature_rise_met
+          arguments:
+            scenario_id: up
+            kpi_id: late_orders
+            direction: 1
+            min_relative_change: 0.1
+            min_absolute_change: 2
+      - scenario_signature:
+          name: signature_rise_short_of_absolute_change
+          arguments:
+            scenario_id: up
+            kpi_id: late_orders
+            direction: 1
+            min_relative_change: 0.1
+            min_absolute_change: 3
+      - scenario_signature:
+          name: signature_either_way_met_on_the_bounds
+          arguments:
+            scenario_id: up
+            kpi_id: short_input_l
+            direction: 0
+            min_relative_change: 0.1
+            min_absolute_change: 100
+      - scenario_signature:
+          name: signature_null_value_fails
+          arguments:
+            scenario_id: up
+            kpi_id: mttr_h
+            direction: 1
+            min_relative_change: 0
+            min_absolute_change: 0
+      - scenario_signature:
+          name: signature_whole_horizon_unmoved
+          arguments:
+            scenario_id: up
+            kpi_id: late_orders
+            direction: 1
+            min_relative_change: 0
+            min_absolute_change: 1
+            kpi_window: whole_horizon
+      - scenario_signature:
+          name: signature_without_effect_window_not_judged
+          arguments:
+            scenario_id: nowindow
+            kpi_id: oee
+            direction: 1
+            min_relative_change: 0
+            min_absolute_change: 0
+            kpi_window: whole_horizon
+  - name: kpis_without_baseline
+    data_tests:
+      - scenario_signature:
+          name: signature_without_baseline_not_judged
+          arguments:
+            scenario_id: up
+            kpi_id: oee
+            direction: 1
+            min_relative_change: 0
+            min_absolute_change: 0
 """
 
 EXPECTED_FAILURES = {
@@ -96,6 +223,29 @@ EXPECTED_FAILURES = {
     "range_wide_passes": 0,
     "range_where_limits_rows": 0,
     "combination_duplicate_fails_once": 1,
+    # a: 30/40 = 0.75 passes; b: 20/40 = 0.5 passes; c: null/20 is null, which fails
+    "aggregate_per_batch_fails_once": 1,
+    # c has only a null reading: its max is null
+    "aggregate_null_fails": 1,
+    # a (30) and b (20) are judged and above 0; c has one non-null reading of none, so it is not judged
+    "aggregate_judged_only_when_condition_holds": 2,
+    # batches a and b only: 50 / 80 = 0.625 is outside [0.74, 0.76]
+    "aggregate_over_the_whole_model_with_where": 1,
+    # oee fell 0.2 from 0.8: 25 %, enough for 10 %, not for 30 %, and not a rise
+    "signature_fall_met": 0,
+    "signature_fall_short_of_relative_change": 1,
+    "signature_wrong_direction": 1,
+    # late orders rose by 2 (20 %): enough for 2, not for 3
+    "signature_rise_met": 0,
+    "signature_rise_short_of_absolute_change": 1,
+    # short_input_l fell 100 L, 10 % of 1,000: either way, both minimums reached exactly
+    "signature_either_way_met_on_the_bounds": 0,
+    # a KPI without a value did not move
+    "signature_null_value_fails": 1,
+    "signature_whole_horizon_unmoved": 1,
+    # nothing to compare: these would fail if judged
+    "signature_without_effect_window_not_judged": 0,
+    "signature_without_baseline_not_judged": 0,
 }
 
 

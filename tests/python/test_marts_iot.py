@@ -37,17 +37,26 @@ def scratch(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Connecti
 
 
 def write_day(
-    out: Path, scenario: str, day: date, out_of_spec: dict[str, dict[str, float]], continues: str | None
+    out: Path,
+    scenario: str,
+    day: date,
+    out_of_spec: dict[str, dict[str, float]],
+    continues: str | None,
+    idle: dict[str, dict[str, float]] | None = None,
 ) -> Path:
-    """A one-day loader batch whose readings are every minute in spec, except `out_of_spec[sensor][HH:MM]`."""
+    """A one-day loader batch whose readings are every minute in spec with the equipment running, except
+    `out_of_spec[sensor][HH:MM]` and the readings `idle[sensor][HH:MM]` taken while the equipment was idle."""
     folder = write_batch(out, scenario, day, day, continues=continues)
     start = datetime.combine(day, datetime.min.time())
     rows = []
     for sensor in SENSORS:
         for minute in range(1440):
             moment = start + timedelta(minutes=minute)
-            value = out_of_spec.get(sensor, {}).get(moment.strftime("%H:%M"), IN_SPEC[sensor])
-            rows.append([scenario, sensor, moment.strftime("%Y-%m-%d %H:%M:%S"), f"{value:.2f}"])
+            clock = moment.strftime("%H:%M")
+            idle_value = (idle or {}).get(sensor, {}).get(clock)
+            value = idle_value if idle_value is not None else out_of_spec.get(sensor, {}).get(clock, IN_SPEC[sensor])
+            flag = "true" if idle_value is not None else "false"
+            rows.append([scenario, sensor, moment.strftime("%Y-%m-%d %H:%M:%S"), f"{value:.2f}", flag])
     write_csv(folder / "iot_readings.csv", "iot_readings", rows)
     write_manifest(folder)
     return folder
@@ -113,13 +122,17 @@ def test_excursion_spanning_two_loads_is_one_row_as_in_a_full_refresh(
 ) -> None:
     settings, dbt = scratch
     day_1, day_2 = date(2025, 3, 1), date(2025, 3, 2)
-    # Day 1 ends with the cold room at 6 °C (spec 0-5) since 23:50; a pH flicker at 23:55 ends at 23:56, after
-    # the cold room's excursion started.
+    # Day 1 ends with the cold room at 6 °C (spec 0-5) since 23:50 and the running pasteurizer at 71 °C (spec
+    # 72-75) since 23:57; a pH flicker at 23:55 ends at 23:56, after the cold room's excursion started.
     write_day(
         tmp_path,
         "baseline",
         day_1,
-        {"TT-COLD-01": minutes("23:50", "23:59", 6.0), "PH-VAT-MUS-01": {"23:55": 6.9}},
+        {
+            "TT-COLD-01": minutes("23:50", "23:59", 6.0),
+            "PH-VAT-MUS-01": {"23:55": 6.9},
+            "TT-PAST-01": minutes("23:57", "23:59", 71.0),
+        },
         continues=None,
     )
     load(tmp_path, ["baseline"], settings=settings)
@@ -128,13 +141,19 @@ def test_excursion_spanning_two_loads_is_one_row_as_in_a_full_refresh(
         (datetime(2025, 3, 1, 23, 50), datetime(2025, 3, 1, 23, 59), None, True, 10, 10)
     ]
 
-    # Day 2 appended: still out of spec until 00:09, back in spec at 00:10.
+    # Day 2 appended: the cold room still out of spec until 00:09, back in spec at 00:10. The pasteurizer is
+    # still low at 00:00-00:01, then its lines stop (idle, cooling to 40 °C, 00:02-00:29) and it restarts cold
+    # at 00:30 (71.5 °C, running), in spec from 00:31.
     write_day(
         tmp_path,
         "baseline",
         day_2,
-        {"TT-COLD-01": minutes("00:00", "00:09", 6.5), "TT-PAST-01": minutes("08:00", "08:02", 71.0)},
+        {
+            "TT-COLD-01": minutes("00:00", "00:09", 6.5),
+            "TT-PAST-01": {**minutes("00:00", "00:01", 71.0), "00:30": 71.5, **minutes("08:00", "08:02", 71.0)},
+        },
         continues="2025-03-01_2025-03-01",
+        idle={"TT-PAST-01": minutes("00:02", "00:29", 40.0)},
     )
     load(tmp_path, ["baseline"], settings=settings)
     dbt("run", "-s", *IOT_MODELS)
@@ -148,6 +167,18 @@ def test_excursion_spanning_two_loads_is_one_row_as_in_a_full_refresh(
         "select reading_date, out_of_spec_min, excursion_count from marts.fct_sensor_daily "
         "where scenario_id = 'baseline' and sensor_id = 'TT-COLD-01' order by 1",
     ) == [(day_1, 10, 1), (day_2, 10, 1)]
+    # The idle period ends the pasteurizer's excursion (at its first idle reading) and the cold restart is
+    # another one: idle readings are never out of spec, whatever their value.
+    assert excursions(settings, "baseline", "TT-PAST-01") == [
+        (datetime(2025, 3, 1, 23, 57), datetime(2025, 3, 2, 0, 1), datetime(2025, 3, 2, 0, 2), False, 5, 5),
+        (datetime(2025, 3, 2, 0, 30), datetime(2025, 3, 2, 0, 30), datetime(2025, 3, 2, 0, 31), False, 1, 1),
+        (datetime(2025, 3, 2, 8, 0), datetime(2025, 3, 2, 8, 2), datetime(2025, 3, 2, 8, 3), False, 3, 3),
+    ]
+    assert query(
+        settings,
+        "select reading_date, idle_reading_count, out_of_spec_reading_count from marts.fct_sensor_daily "
+        "where scenario_id = 'baseline' and sensor_id = 'TT-PAST-01' order by 1",
+    ) == [(day_1, 0, 3), (day_2, 28, 6)]
 
     dbt("run", "-s", *IOT_MODELS, "--full-refresh")
     assert mart_rows(settings, "baseline") == incremental

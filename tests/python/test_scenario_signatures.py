@@ -1,8 +1,11 @@
-"""Scenario signatures (tests/scenario_signatures, tag scenario_signature) with strict expected-failure semantics.
+"""Scenario signatures (tag scenario_signature) with strict expected-failure semantics.
 
-Each scenario must move its KPIs the way DOMAIN.md §2 says. A signature the generator cannot show yet is marked
-`meta: expected_to_fail` with its reason and runs at severity warn. Like pytest's strict xfail: every unmarked
-signature passes, and every marked one still fails, so one that starts passing must lose its mark.
+Each scenario must move its KPIs the way DOMAIN.md §2 says: the uses of the generic test scenario_signature on
+fct_scenario_kpis (models/marts/scenarios/_scenarios__models.yml, one per KPI, named assert_<scenario>_...) and the
+singular tests of tests/scenario_signatures, all found by their tag in dbt's manifest. A signature the generator
+cannot show yet is marked `meta: expected_to_fail` with its reason and runs at severity warn. Like pytest's strict
+xfail: every unmarked signature passes, and every marked one still fails, so one that starts passing must lose its
+mark.
 """
 
 from __future__ import annotations
@@ -21,28 +24,35 @@ SCENARIOS_WITH_EFFECTS = ("milk_shortage", "heatwave", "breakdown", "demand_peak
 
 @pytest.fixture(scope="module")
 def signature_results(built_pipeline: BuiltPipeline, tmp_path_factory: pytest.TempPathFactory) -> list[dict]:
-    """One entry per signature test: name, status, failures and expected_to_fail reason (None when unmarked)."""
+    """One entry per signature test of the manifest: name, kind, status, failures, severity and expected_to_fail
+    reason (None when unmarked)."""
     target = tmp_path_factory.mktemp("signature_target")
     dbt = make_dbt_runner(built_pipeline.settings, target)
     result = dbt("test", "--select", f"tag:{SIGNATURE_TAG}", check=False)
     assert result.returncode == 0, f"a signature test errored or failed at severity error:\n{result.stdout[-4000:]}"
 
-    manifest = json.loads(Path(target, "manifest.json").read_text())
-    run_results = json.loads(Path(target, "run_results.json").read_text())["results"]
-    signatures = []
+    nodes = json.loads(Path(target, "manifest.json").read_text())["nodes"]
+    tagged = {
+        unique_id: node
+        for unique_id, node in nodes.items()
+        if node["resource_type"] == "test" and SIGNATURE_TAG in node["tags"]
+    }
     # run_results also holds the on-run-start hook
-    for run in (run for run in run_results if run["unique_id"].startswith("test.")):
-        node = manifest["nodes"][run["unique_id"]]
-        signatures.append(
-            {
-                "name": node["name"],
-                "status": run["status"],
-                "failures": run["failures"],
-                "severity": node["config"]["severity"],
-                "expected_to_fail": node["config"]["meta"].get("expected_to_fail"),
-            }
-        )
-    return signatures
+    runs = {run["unique_id"]: run for run in json.loads(Path(target, "run_results.json").read_text())["results"]}
+    not_run = sorted(tagged[unique_id]["name"] for unique_id in tagged.keys() - runs.keys())
+    assert not not_run, f"signature tests in the manifest that did not run: {not_run}"
+    return [
+        {
+            "name": node["name"],
+            "kind": (node.get("test_metadata") or {}).get("name", "singular"),
+            "model": next((name for name in node["depends_on"]["nodes"] if name.startswith("model.")), None),
+            "status": runs[unique_id]["status"],
+            "failures": runs[unique_id]["failures"],
+            "severity": node["config"]["severity"],
+            "expected_to_fail": node["config"]["meta"].get("expected_to_fail"),
+        }
+        for unique_id, node in sorted(tagged.items())
+    ]
 
 
 def test_every_scenario_has_its_effect_window_in_the_pipeline_data(built_pipeline: BuiltPipeline) -> None:
@@ -58,7 +68,11 @@ def test_every_scenario_has_its_effect_window_in_the_pipeline_data(built_pipelin
 
 
 def test_signatures_cover_every_scenario(signature_results: list[dict]) -> None:
-    names = [signature["name"] for signature in signature_results]
+    # The KPI signatures are the generic test's uses on fct_scenario_kpis; each scenario with effects has some.
+    kpi_signatures = [signature for signature in signature_results if signature["kind"] == "scenario_signature"]
+    assert {signature["model"] for signature in kpi_signatures} == {"model.queijaria_pcp.fct_scenario_kpis"}
+    names = [signature["name"] for signature in kpi_signatures]
+    assert len(names) == len(set(names))
     for scenario in SCENARIOS_WITH_EFFECTS:
         assert any(name.startswith(f"assert_{scenario}_") for name in names), f"no signature of {scenario}: {names}"
 

@@ -24,7 +24,7 @@ RESERVATION_CONTRACT = {
     "cbt_thousand_cfu_per_ml, ccs_thousand_cells_per_ml, loaded_at",
     "stg_erp__production_orders": "order_key, scenario_id, order_id, product_id, line_id, created_at, released_at, "
     "planned_start_at, planned_end_at, due_date, priority, planned_kg, status, actual_start_at, actual_end_at, "
-    "produced_kg, good_kg, loaded_at",
+    "produced_kg, good_kg, cancelled_at, replaces_order_id, loaded_at",
 }
 
 
@@ -44,7 +44,8 @@ def test_every_staging_model_documents_a_tested_primary_key() -> None:
         for model in yaml.safe_load(path.read_text())["models"]:
             key = model["columns"][0]
             assert key["name"].endswith("_key") and "Primary key" in key["description"], model["name"]
-            assert {"unique", "not_null"} <= {t for t in key["data_tests"] if isinstance(t, str)}
+            # a test is its name, or a one-key mapping of its name to its arguments and config
+            assert {"unique", "not_null"} <= {t if isinstance(t, str) else next(iter(t)) for t in key["data_tests"]}
             sql_path = path.parent / f"{model['name']}.sql"
             assert {c["name"] for c in model["columns"]} == set(_selected_columns(sql_path)), model["name"]
 
@@ -74,8 +75,8 @@ def test_staging_builds_on_loaded_batches_and_tests_catch_bad_rows(
             assert ", ".join(d.name for d in cursor.description) == columns
         # A reading beyond its sensor's physical limits (the loader does not judge values) must fail the build.
         cursor.execute(
-            "insert into raw.iot_readings (scenario_id, sensor_id, read_at, value) "
-            "values ('baseline', 'PH-VAT-MUS-01', '2025-01-01 00:00:30', 9.5)"
+            "insert into raw.iot_readings (scenario_id, sensor_id, read_at, value, is_equipment_idle) "
+            "values ('baseline', 'PH-VAT-MUS-01', '2025-01-01 00:00:30', 9.5, false)"
         )
     conn.commit()
     failed = dbt("test", *SELECTION, "--indirect-selection", "cautious", check=False)

@@ -18,6 +18,11 @@
     the values and the out-of-spec readings themselves (two aligned arrays, read time and value). Everything
     downstream (fct_sensor_daily, fct_iot_excursions) reads this small table instead of the readings.
 
+    A reading taken while its process equipment was idle or down (is_equipment_idle: a pasteurizer cooling on a
+    Sunday, a stretcher during its breakdown) is not out of spec whatever its value: the equipment is not making
+    product, so it is no excursion. Such readings still count in reading_count and the min / max / sum (they are
+    what the sensor read), and idle_reading_count says how many there were.
+
     The arrays are filled without `order by` (that would forbid parallel aggregation): both aggregate the same
     filtered rows in the same order, so element i of one belongs with element i of the other; consumers sort
     after unnesting. The sum is rounded to 6 decimals so that it does not depend on the order in which parallel
@@ -41,15 +46,20 @@
     min(readings.reading_value) as value_min,
     max(readings.reading_value) as value_max,
     round(cast(sum(readings.reading_value) as numeric), 6) as value_sum,
+    count(*) filter (where readings.is_equipment_idle) as idle_reading_count,
     coalesce(
         array_agg(readings.read_at) filter (
-            where readings.reading_value < sensor_limits.spec_min or readings.reading_value > sensor_limits.spec_max
+            where
+                not readings.is_equipment_idle
+                and (readings.reading_value < sensor_limits.spec_min or readings.reading_value > sensor_limits.spec_max)
         ),
         '{}'
     ) as out_of_spec_read_ats,
     coalesce(
         array_agg(readings.reading_value) filter (
-            where readings.reading_value < sensor_limits.spec_min or readings.reading_value > sensor_limits.spec_max
+            where
+                not readings.is_equipment_idle
+                and (readings.reading_value < sensor_limits.spec_min or readings.reading_value > sensor_limits.spec_max)
         ),
         '{}'
     ) as out_of_spec_values
@@ -158,6 +168,7 @@ final as (
         sensor_days.sensor_id,
         sensor_days.reading_date,
         sensor_days.reading_count,
+        sensor_days.idle_reading_count,
         cardinality(sensor_days.out_of_spec_read_ats) as out_of_spec_reading_count,
         sensor_days.value_min,
         sensor_days.value_max,

@@ -116,6 +116,7 @@ final as (
         days_in_scope.sensor_id,
         days_in_scope.reading_date,
         days_in_scope.reading_count,
+        days_in_scope.idle_reading_count,
         days_in_scope.out_of_spec_reading_count,
         coalesce(daily_excursions.out_of_spec_min, 0) as out_of_spec_min,
         coalesce(daily_excursions.excursion_count, 0) as excursion_count,

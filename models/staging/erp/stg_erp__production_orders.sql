@@ -31,6 +31,8 @@ renamed as (
         cast(actual_end_at as timestamp) as actual_end_at,
         cast(produced_kg as numeric) as produced_kg,
         cast(good_kg as numeric) as good_kg,
+        cast(cancelled_at as timestamp) as cancelled_at,
+        cast(replaces_order_id as text) as replaces_order_id,
 
         -- metadata
         loaded_at

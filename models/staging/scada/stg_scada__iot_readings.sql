@@ -20,6 +20,9 @@ renamed as (
         -- measures (in the sensor's unit: stg_reference__sensors.unit)
         cast(value as double precision) as reading_value,
 
+        -- booleans
+        cast(is_equipment_idle as boolean) as is_equipment_idle,
+
         -- metadata
         loaded_at
 
