@@ -23,6 +23,7 @@ from generators.rescheduling import Rescheduler
 from generators.scenarios import ScenarioEffects
 from generators.state import STATE_FILE, PlantState
 from generators.stock import (
+    Disposals,
     Inventory,
     Lot,
     PurchaseOrder,
@@ -32,7 +33,7 @@ from generators.stock import (
     round_purchase,
     supplier_names,
 )
-from generators.weather import daily_weather
+from generators.weather import daily_weather, herd_heat_excess
 from queijaria.datasets import BY_NAME, DATASETS
 
 # (label, amount done, total) — the command turns these into progress bars.
@@ -222,7 +223,7 @@ def simulate_batch(
     usage = material_daily_usage(reference)
     suppliers = supplier_names(seed, reference)
     state = previous if previous is not None else _fresh_state(reference, spec, usage, suppliers)
-    effects = ScenarioEffects(reference.scenarios[scenario_id], state.origin_day)
+    effects = ScenarioEffects(reference.scenarios[scenario_id])
     farms = make_farms(seed, usage["MILK"] * parameters.MILK_SUPPLY_MARGIN, spec.scale)
     planned_first_day, planned_last_day = spec.first_day - 3, spec.last_day + PLANNING_LOOKAHEAD_DAYS
     # Through a demand peak, the lines of fresh cheeses (no stock can be built ahead for them) work Sunday afternoon
@@ -269,8 +270,9 @@ def simulate_batch(
     ]
     for event in room_failures + carried_room_repairs:
         lines[equipment_by_id[event.equipment_id].line_id].downtimes.append((event.started_at, event.ended_at))
-    breakdown = effects.breakdown()
-    if breakdown is not None and breakdown.end_minute > first_minute and breakdown.start_minute < horizon:
+    for breakdown in effects.breakdowns(spec.first_day, spec.last_day):
+        if breakdown.end_minute <= first_minute or breakdown.start_minute >= horizon:
+            continue
         equipment = equipment_by_id[breakdown.equipment_id]
         lines[equipment.line_id].downtimes.append((breakdown.start_minute, breakdown.end_minute))
         if breakdown.start_minute >= first_minute:
@@ -310,11 +312,14 @@ def simulate_batch(
 
     created: list[Order] = rescheduler.created
     on_order = list(state.purchases_on_order)
+    disposals = Disposals(seed)
+    heat = herd_heat_excess(seed, effects, spec.first_day, spec.last_day)
     for day in range(spec.first_day, spec.last_day + 1):
         day_start = day * MINUTES_PER_DAY
-        for lot in milk_receptions(seed, farms, day, effects.milk_supply_factor(day)):
+        for lot in milk_receptions(seed, farms, day, effects.milk_supply_factor(day), heat[day - spec.first_day]):
             inventory.add(lot)
             new_lots.append(lot)
+            disposals.refused(lot)
         arriving = [purchase for purchase in on_order if purchase.arrives_at < day_start + MINUTES_PER_DAY]
         on_order = [purchase for purchase in on_order if purchase.arrives_at >= day_start + MINUTES_PER_DAY]
         for purchase in arriving:
@@ -322,6 +327,9 @@ def simulate_batch(
             lot = purchase_lot(seed, material, purchase, suppliers[material.material_id], f"P{purchase.sequence:04d}")
             inventory.add(lot)
             new_lots.append(lot)
+            disposals.refused(lot)
+        advance(day_start + parameters.MILK_REVIEW_HOUR * 60)
+        disposals.review_milk(inventory, day)
         advance(day_start + parameters.MRP_HOUR * 60)
         rescheduler.milk_check(day_start + parameters.MRP_HOUR * 60)
         for order in planner.run(day, effects.demand_factor):
@@ -330,6 +338,7 @@ def simulate_batch(
         advance(day_start + 8 * 60)
         on_order.extend(_reorder(reference, seed, inventory, on_order, state, usage, spec.scale, effects, day))
         advance(day_start + MINUTES_PER_DAY)
+        disposals.write_off_expired(inventory, day)
         inventory.drop_dead_lots(day)
         report("plant simulation (days)", 1, spec.days)
     for line in lines.values():
@@ -414,6 +423,19 @@ def simulate_batch(
             for c in executor.consumptions
         ],
         "maintenance_events": [_event_row(scenario_id, event) for event in all_events],
+        "stock_movements": [
+            (
+                scenario_id,
+                m.movement_id,
+                m.lot_id,
+                m.material_id,
+                m.movement_type,
+                m.moved_at,
+                m.quantity,
+                m.unit_price_brl,
+            )
+            for m in disposals.movements
+        ],
         "quality_samples": samples,
         "quality_rejections": rejections,
     }

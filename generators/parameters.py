@@ -52,13 +52,40 @@ MILK_LIFE_H = 48
 PRIORITY_PROBABILITIES = (0.10, 0.20, 0.40, 0.20, 0.10)
 PRIORITY_DUE_DAYS = (1, 2, 3, 3, 4)
 
-# Raw milk: a dozen farms, delivering once a day; contracted volume above the plant's average need so that
-# FEFO losses and day-to-day noise rarely leave an order short in the baseline.
+# Raw milk: a dozen farms, delivering once a day. The contract is sized on the plant's average need over the year;
+# supply follows the season (below) while demand is flat, so the rainy-season surplus is sold spot or discarded and
+# the dry-season trough runs close to the need (DOMAIN.md §2, realistic ranges: 2-10 % of milk received not used).
 FARM_COUNT = 12
-MILK_SUPPLY_MARGIN = 1.10
-MILK_SEASONAL_AMPLITUDE = 0.05  # rainy-season (Jan) peak, dry-season (Jul) low
+MILK_SUPPLY_MARGIN = 1.07
+# Supply by calendar month relative to the rainy-season peak (safra, October-March), Southeast Brazil: the dry
+# season (entressafra) falls 16-20 % below it in June-September. Mid-month values, interpolated day by day.
+MILK_SUPPLY_BY_MONTH = (1.00, 0.99, 0.96, 0.92, 0.88, 0.84, 0.81, 0.80, 0.82, 0.88, 0.95, 1.00)
+# Fewer litres, more solids: at the dry-season trough fat and protein are this much above the rainy-season peak
+# (percentage points); the annual mean stays at the reference composition.
+MILK_DRY_SEASON_FAT_GAIN_PP = 0.28
+MILK_DRY_SEASON_PROTEIN_GAIN_PP = 0.14
 MILK_DAILY_NOISE_SD = 0.07
-MILK_REJECTION_PROBABILITY = 0.008  # antibiotic residue or acidity at the reception test
+MILK_REJECTION_PROBABILITY = 0.004  # antibiotic residue or acidity (alizarol) at the reception test
+# Reception limit of total bacterial count (CBT), thousand CFU/mL: 300, the limit of MAPA IN 76/2018 (art. 7) for
+# raw refrigerated milk from the farm tank. MAPA applies it to a quarterly geometric mean; this plant's quality
+# programme applies it to every delivery, and a delivery above it is refused at reception.
+MILK_CBT_LIMIT_THOUSAND_CFU_PER_ML = 300.0
+MILK_CBT_FARM_MEDIAN_THOUSAND = 70.0
+# Heat stress of the herds: above this daily mean outdoor temperature (°C; a temperature-humidity index near 72)
+# cows eat less and give less milk, and milk cools slower in the farm tank, so its bacterial count grows.
+HERD_HEAT_THRESHOLD_DEGC = 24.0
+HERD_MILK_LOSS_PER_DEGC = 0.015  # share of the day's milk lost per °C above the threshold
+HERD_MILK_MAX_LOSS = 0.40
+HERD_CBT_GROWTH_PER_DEGC = 0.09  # CBT × exp(growth × °C above the threshold)
+# Milk not used within its 48 h: the daily review (hour of the day) sells spot ("leite spot") what will expire before
+# the next review; a buyer is found for this share of such lots, the others are discarded. The spot price is a share
+# of the farm price, higher in the dry season when dairies compete for milk.
+MILK_REVIEW_HOUR = 3
+MILK_SPOT_SALE_PROBABILITY = 0.80
+MILK_SPOT_PRICE_SHARE = 0.92
+MILK_SPOT_PRICE_DRY_SEASON_GAIN = 0.20
+# Liquid whey the plant does not use is sold for animal feed (pig farms), R$ per litre.
+WHEY_SALE_PRICE_BRL_PER_L = 0.04
 REFERENCE_FAT_PCT = 3.6
 REFERENCE_PROTEIN_PCT = 3.2
 CASEIN_SHARE_OF_PROTEIN = 0.78

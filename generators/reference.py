@@ -85,9 +85,10 @@ class Meter:
 @dataclass(frozen=True)
 class ScenarioDefinition:
     scenario_id: str
-    effect_start_day: int | None
+    # The effect window is a calendar date (month, day of month) and a length, every year (seeds/scenarios.csv).
+    effect_start_month: int | None
+    effect_start_day_of_month: int | None
     effect_days: int | None
-    affected_month: int | None
     milk_supply_factor: float
     demand_factor: float
     ambient_delta_degc: float
@@ -224,9 +225,9 @@ def load_reference(seeds_dir: Path = SEEDS_DIR) -> Reference:
     scenarios = {
         row.scenario_id: ScenarioDefinition(
             row.scenario_id,
-            _optional_int(row.effect_start_day),
+            _optional_int(row.effect_start_month),
+            _optional_int(row.effect_start_day_of_month),
             _optional_int(row.effect_days),
-            _optional_int(row.affected_month),
             float(row.milk_supply_factor),
             float(row.demand_factor),
             float(row.ambient_delta_degc),

@@ -1,4 +1,5 @@
-"""Stock lots and the plant's own inventory: milk receptions, purchases with a reorder policy, whey, FEFO issues.
+"""Stock lots and the plant's own inventory: milk receptions, purchases with a reorder policy, whey, FEFO issues,
+and the stock movements that close every lot's balance (spot sales and discards).
 
 This inventory drives ACTUAL consumption (what the vat really got). The reservation model downstream reserves
 from the same lots with the same eligibility rule; it is a separate (planned) view and is not simulated here.
@@ -10,12 +11,38 @@ import bisect
 import math
 from dataclasses import asdict, dataclass
 
+import numpy as np
 from faker import Faker
 
 from generators import parameters
 from generators.clock import MINUTES_PER_DAY, date_of_day
 from generators.randomness import stream
 from generators.reference import Material, Reference
+
+MILK_SHELF_LIFE_MIN = 48 * 60
+
+
+def _season_curve() -> np.ndarray:
+    """Supply relative to the peak for each day of the year (index 1-366), interpolated between mid-month values."""
+    months = np.array(parameters.MILK_SUPPLY_BY_MONTH)
+    mids = (np.arange(12) + 0.5) * 365.25 / 12
+    # Wrap December before January and January after December, so the year has no seam.
+    x = np.concatenate(([mids[-1] - 365.25], mids, [mids[0] + 365.25]))
+    y = np.concatenate(([months[-1]], months, [months[0]]))
+    return np.interp(np.arange(367) - 0.5, x, y)
+
+
+_SUPPLY_VS_PEAK = _season_curve()
+_MEAN_SUPPLY_VS_PEAK = float(_SUPPLY_VS_PEAK[1:366].mean())
+# 0 at the rainy-season peak, 1 at the dry-season trough.
+_DRYNESS = (1.0 - _SUPPLY_VS_PEAK) / (1.0 - float(_SUPPLY_VS_PEAK[1:366].min()))
+_MEAN_DRYNESS = float(_DRYNESS[1:366].mean())
+
+
+def milk_season(day: int) -> tuple[float, float]:
+    """(supply relative to the year's average, dryness 0 at the peak to 1 at the trough) of a simulated day."""
+    day_of_year = date_of_day(day).timetuple().tm_yday
+    return float(_SUPPLY_VS_PEAK[day_of_year]) / _MEAN_SUPPLY_VS_PEAK, float(_DRYNESS[day_of_year])
 
 
 @dataclass
@@ -132,7 +159,7 @@ def make_farms(seed: int, average_daily_litres: float, scale: float) -> list[Far
                 daily_litres=float(sizes[index]),
                 fat_pct=float(rng.normal(parameters.REFERENCE_FAT_PCT, 0.15)),
                 protein_pct=float(rng.normal(parameters.REFERENCE_PROTEIN_PCT, 0.10)),
-                cbt_median=float(rng.lognormal(math.log(120), 0.5)),
+                cbt_median=float(rng.lognormal(math.log(parameters.MILK_CBT_FARM_MEDIAN_THOUSAND), 0.4)),
                 ccs_median=float(rng.lognormal(math.log(320), 0.3)),
                 arrival_hour=float(rng.uniform(5.0, 10.5)),
             )
@@ -140,23 +167,33 @@ def make_farms(seed: int, average_daily_litres: float, scale: float) -> list[Far
     return farms
 
 
-def milk_receptions(seed: int, farms: list[Farm], day: int, supply_factor: float) -> list[Lot]:
+def milk_receptions(seed: int, farms: list[Farm], day: int, supply_factor: float, heat_degc: float = 0.0) -> list[Lot]:
+    """The day's deliveries, one per farm: seasonal volume and solids, and heat-stressed herds on hot days.
+
+    heat_degc is how far the outdoor mean sat above the herds' comfort threshold (weather.herd_heat_excess): less
+    milk and a higher bacterial count. A delivery above the CBT limit, or failing the reception test, is refused.
+    """
     rng = stream(seed, "milk", day)
     count = len(farms)
     noise = rng.normal(1.0, parameters.MILK_DAILY_NOISE_SD, size=count)
     arrival_jitter = rng.normal(0.0, 0.4, size=count)
     fat = rng.normal(0.0, 0.10, size=count)
     protein = rng.normal(0.0, 0.06, size=count)
-    cbt = rng.lognormal(0.0, 0.55, size=count)
+    cbt = rng.lognormal(0.0, 0.45, size=count)
     ccs = rng.lognormal(0.0, 0.25, size=count)
-    rejected = rng.random(size=count) < parameters.MILK_REJECTION_PROBABILITY
+    failed_test = rng.random(size=count) < parameters.MILK_REJECTION_PROBABILITY
     price = rng.normal(0.0, 0.03)
-    day_of_year = date_of_day(day).timetuple().tm_yday
-    seasonal = 1.0 + parameters.MILK_SEASONAL_AMPLITUDE * math.cos(2 * math.pi * (day_of_year - 15) / 365.25)
+    seasonal, dryness = milk_season(day)
+    heat_loss = min(parameters.HERD_MILK_LOSS_PER_DEGC * heat_degc, parameters.HERD_MILK_MAX_LOSS)
+    cbt_growth = math.exp(parameters.HERD_CBT_GROWTH_PER_DEGC * heat_degc)
+    fat_offset = parameters.MILK_DRY_SEASON_FAT_GAIN_PP * (dryness - _MEAN_DRYNESS)
+    protein_offset = parameters.MILK_DRY_SEASON_PROTEIN_GAIN_PP * (dryness - _MEAN_DRYNESS)
     stamp = date_of_day(day).strftime("%Y%m%d")
     lots = []
     for index, farm in enumerate(farms):
-        litres = round(max(farm.daily_litres * seasonal * supply_factor * noise[index], 200.0), 0)
+        litres = round(max(farm.daily_litres * seasonal * supply_factor * (1 - heat_loss) * noise[index], 200.0), 0)
+        count_cbt = round(farm.cbt_median * cbt[index] * cbt_growth, 0)
+        refused = failed_test[index] or count_cbt > parameters.MILK_CBT_LIMIT_THOUSAND_CFU_PER_ML
         lot = Lot(
             lot_id=f"LOT-MILK-{stamp}-{farm.code}",
             material_id="MILK",
@@ -167,16 +204,94 @@ def milk_receptions(seed: int, farms: list[Farm], day: int, supply_factor: float
             expiry_day=day + 2,
             quantity=litres,
             unit="L",
-            qc_status="rejected" if rejected[index] else "released",
+            qc_status="rejected" if refused else "released",
             unit_cost_brl=round(2.45 + price, 4),
-            fat_pct=round(farm.fat_pct + fat[index], 2),
-            protein_pct=round(farm.protein_pct + protein[index], 2),
-            cbt=round(farm.cbt_median * cbt[index], 0),
+            fat_pct=round(farm.fat_pct + fat_offset + fat[index], 2),
+            protein_pct=round(farm.protein_pct + protein_offset + protein[index], 2),
+            cbt=count_cbt,
             ccs=round(farm.ccs_median * ccs[index], 0),
         )
         lot.remaining = litres if lot.qc_status == "released" else 0.0
         lots.append(lot)
     return lots
+
+
+@dataclass
+class Movement:
+    """Stock leaving a lot other than into production: a spot sale or a discard (DOMAIN.md §2, mass balance)."""
+
+    movement_id: str
+    lot_id: str
+    material_id: str
+    movement_type: str  # 'spot_sale' | 'discard'
+    moved_at: int
+    quantity: float
+    unit_price_brl: float | None
+
+
+class Disposals:
+    """Every quantity that enters a lot and is not consumed leaves it through one movement, so each lot balances:
+    quantity = consumed + sold + discarded + on hand.
+
+    - a lot refused at reception (qc_status 'rejected') is discarded whole at its reception: returned to the farm
+      or supplier, it never enters usable stock;
+    - raw milk: the daily review (MILK_REVIEW_HOUR) sells spot, or discards when no buyer is found, what is left of
+      every lot whose 48 h run out before the next review: always before the 48 h mark, so no milk is used later;
+    - any other lot: what is left when its expiry day ends is discarded (23:59 of that day), except whey, sold for
+      animal feed then.
+    One movement per lot at most: a lot refused at reception has no stock left to expire.
+    """
+
+    def __init__(self, seed: int) -> None:
+        self.seed = seed
+        self.movements: list[Movement] = []
+
+    def _record(self, lot: Lot, movement_type: str, moved_at: int, quantity: float, price: float | None) -> None:
+        self.movements.append(
+            Movement(
+                f"MOV-{lot.lot_id.removeprefix('LOT-')}",
+                lot.lot_id,
+                lot.material_id,
+                movement_type,
+                moved_at,
+                round(quantity, 3),
+                price,
+            )
+        )
+
+    def refused(self, lot: Lot) -> None:
+        if lot.qc_status == "rejected":
+            self._record(lot, "discard", lot.received_at, lot.quantity, None)
+
+    def review_milk(self, inventory: Inventory, day: int) -> None:
+        review = day * MINUTES_PER_DAY + parameters.MILK_REVIEW_HOUR * 60
+        next_review = review + MINUTES_PER_DAY
+        for lot in inventory.lots.get("MILK", ()):
+            if lot.remaining <= 1e-9 or lot.qc_status != "released" or lot.received_at > review:
+                continue
+            if lot.received_at + MILK_SHELF_LIFE_MIN > next_review:
+                continue
+            rng = stream(self.seed, "spot", lot.lot_id)
+            sold, noise = rng.random() < parameters.MILK_SPOT_SALE_PROBABILITY, rng.normal(1.0, 0.03)
+            if sold:
+                _, dryness = milk_season(day)
+                share = parameters.MILK_SPOT_PRICE_SHARE * (1 + parameters.MILK_SPOT_PRICE_DRY_SEASON_GAIN * dryness)
+                self._record(lot, "spot_sale", review, lot.remaining, round(lot.unit_cost_brl * share * noise, 3))
+            else:
+                self._record(lot, "discard", review, lot.remaining, None)
+            lot.remaining = 0.0
+
+    def write_off_expired(self, inventory: Inventory, day: int) -> None:
+        end_of_day = (day + 1) * MINUTES_PER_DAY - 1
+        for lots in inventory.lots.values():
+            for lot in lots:
+                if lot.remaining > 1e-9 and lot.expiry_day <= day and lot.qc_status == "released":
+                    if lot.material_id == "WHEY":
+                        # Whey the ricota line did not take goes to pig farms: never poured away.
+                        self._record(lot, "spot_sale", end_of_day, lot.remaining, parameters.WHEY_SALE_PRICE_BRL_PER_L)
+                    else:
+                        self._record(lot, "discard", end_of_day, lot.remaining, None)
+                    lot.remaining = 0.0
 
 
 def supplier_names(seed: int, reference: Reference) -> dict[str, str]:

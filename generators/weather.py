@@ -36,3 +36,13 @@ def ambient_by_minute(means: np.ndarray, maxima: np.ndarray, minutes_from_first_
     hour = (minutes_from_first_day % MINUTES_PER_DAY) / 60.0
     swing = maxima[day_index] - means[day_index]
     return means[day_index] + swing * np.cos(2 * np.pi * (hour - parameters.AMBIENT_PEAK_HOUR) / 24.0)
+
+
+def herd_heat_excess(seed: int, effects: ScenarioEffects, first_day: int, last_day: int) -> np.ndarray:
+    """Heat stress of the herds per day, °C of daily mean above their comfort threshold.
+
+    A day's milk comes from the evening and morning milkings, so it carries the heat of that day and the one before.
+    """
+    means, _ = daily_weather(seed, effects, first_day - 1, last_day)
+    excess = np.maximum(means - parameters.HERD_HEAT_THRESHOLD_DEGC, 0.0)
+    return 0.5 * (excess[1:] + excess[:-1])

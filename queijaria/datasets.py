@@ -224,6 +224,36 @@ DATASETS: tuple[Dataset, ...] = (
         primary_key=("scenario_id", "consumption_id"),
         event_time_column="consumed_at",
     ),
+    # May be empty in a short batch: a lot leaves this way only when refused at reception or left over at expiry.
+    Dataset(
+        name="stock_movements",
+        source_system="erp",
+        grain="one row per scenario and stock movement out of a lot other than a consumption (spot sale, discard)",
+        columns=(
+            SCENARIO,
+            Column("movement_id", "text", "Stock movement identifier."),
+            Column("lot_id", "text", "Lot the quantity leaves.", foreign_key=("stock_lots", "lot_id")),
+            Column("material_id", "text", "Material of the lot.", references=("raw_materials", "material_id")),
+            Column(
+                "movement_type",
+                "text",
+                "spot_sale (raw milk sold to another dairy, 'leite spot'; whey sold for animal feed) or discard "
+                "(refused at reception, or left over at expiry and not sold).",
+            ),
+            Column("moved_at", "timestamp", "When the quantity left the lot."),
+            Column("quantity", "numeric", "Quantity moved out, in the material's unit.", bounds=QUANTITY),
+            Column(
+                "unit_price_brl",
+                "numeric",
+                "Price per unit of a spot sale, R$; null for a discard.",
+                nullable=True,
+                bounds=UNIT_COST,
+            ),
+        ),
+        primary_key=("scenario_id", "movement_id"),
+        event_time_column="moved_at",
+        accepted_values={"movement_type": ("spot_sale", "discard")},
+    ),
     # May be empty in a short batch: most days have no maintenance.
     Dataset(
         name="maintenance_events",

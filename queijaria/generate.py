@@ -17,6 +17,8 @@ from queijaria.loading.loader import DEFAULT_OUT
 
 if TYPE_CHECKING:
     from generators.engine import BatchSpec
+    from generators.reference import Reference
+    from generators.state import PlantState
     from queijaria.batch_folders import StagedBatch
 
 # The simulator's modules (numpy, pandas, Faker: about a second to import) are imported by the functions that
@@ -103,6 +105,32 @@ def _check_dates(spec: BatchSpec, continuing: bool) -> None:
     )
 
 
+def _check_windows(reference: Reference, plans: list[tuple[BatchSpec, PlantState | None]]) -> list[str]:
+    """Refuse scenarios whose effect window the horizon misses (DOMAIN.md §2); the warnings of partial windows."""
+    from generators.scenarios import horizon_check
+
+    errors, warnings, fitting = [], [], []
+    for spec, previous in plans:
+        # A continuation's horizon starts where its scenario's first batch did.
+        first_day = previous.origin_day if previous is not None else spec.first_day
+        error, warning = horizon_check(
+            reference.scenarios[spec.scenario_id],
+            first_day,
+            spec.last_day,
+            spec.first_day if previous is not None else None,
+        )
+        if error is None:
+            fitting.append(spec.scenario_id)
+        else:
+            errors.append(error)
+        if warning is not None:
+            warnings.append(warning)
+    if errors:
+        fits = f" (of those selected, these fit the horizon: {','.join(fitting)})" if fitting else ""
+        _fail("\n".join(errors) + fits)
+    return warnings
+
+
 def _discard(staged: list[StagedBatch]) -> None:
     from queijaria import batch_folders
 
@@ -145,7 +173,9 @@ def generate(
         list[str],
         typer.Option(
             help="Scenario to simulate: a scenario_id of seeds/scenarios.csv, 'all', or several (repeat the option or "
-            "separate with commas). Scenarios share their random draws wherever they do not differ.",
+            "separate with commas). Scenarios share their random draws wherever they do not differ. Each scenario "
+            "but the baseline acts on a calendar window every year (seeds/scenarios.csv); a horizon without a day of "
+            "it is refused, with the dates to cover.",
         ),
     ] = [ALL],  # noqa: B006 - typer needs a literal default
     iot_interval: Annotated[
@@ -244,6 +274,7 @@ def generate(
         )
         _check_dates(spec, continue_)
         plans.append((spec, previous))
+    window_warnings = _check_windows(reference, plans)
 
     summary: dict[str, list[int]] = {}
     started = time.perf_counter()
@@ -301,7 +332,7 @@ def generate(
         _discard(staged)
         raise
     elapsed = time.perf_counter() - started
-    for warning in warnings:
+    for warning in window_warnings + warnings:
         _print("warning: ", "yellow", warning)
 
     first_date = date_of_day(plans[0][0].first_day)

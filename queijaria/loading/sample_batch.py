@@ -49,6 +49,11 @@ def sample_rows(
              _ts(planned + timedelta(hours=6, minutes=10)), "905.5", "890.25", "", ""]
         )  # fmt: skip
         rows["material_consumptions"].append([scenario, f"C-{tag}-1", order, lot, "MILK", _ts(planned), "9050.0"])
+        if day + timedelta(days=2) <= last:  # the leftover is sold spot before its 48 h, inside the batch
+            rows["stock_movements"].append(
+                [scenario, f"MOV-{tag}-1", lot, "MILK", "spot_sale", _ts(start + timedelta(days=2, hours=3)),
+                 "950.0", "2.254"]
+            )  # fmt: skip
         rows["maintenance_events"].append(
             [scenario, f"M-{tag}-1", "PAST-01", "corrective", _ts(start + timedelta(hours=15)),
              _ts(start + timedelta(hours=16, minutes=30)), "plate_gasket_leak"]

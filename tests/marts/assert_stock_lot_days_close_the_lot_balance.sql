@@ -1,5 +1,6 @@
--- Mass balance of every QC-released lot (DOMAIN.md §2): quantity received = consumed + expired (written off) +
--- on hand at its last day, and nothing consumed from it is lost (the lot's days hold all its consumption).
+-- Mass balance of every QC-released lot (DOMAIN.md §2): quantity received = consumed + sold + discarded +
+-- expired (written off without a movement) + on hand at its last day, and nothing consumed from it is lost
+-- (the lot's days hold all its consumption).
 -- Returns the lots that do not close.
 
 with
@@ -29,6 +30,8 @@ lot_totals as (
         lot_id,
         sum(received_quantity) as received_quantity,
         sum(consumed_quantity) as consumed_quantity,
+        sum(sold_quantity) as sold_quantity,
+        sum(discarded_quantity) as discarded_quantity,
         sum(expired_quantity) as expired_quantity,
         (array_agg(on_hand_quantity order by stock_date desc))[1] as last_on_hand_quantity
     from lot_days
@@ -55,6 +58,8 @@ final as (
         stock_lots.quantity,
         lot_totals.received_quantity,
         lot_totals.consumed_quantity,
+        lot_totals.sold_quantity,
+        lot_totals.discarded_quantity,
         lot_totals.expired_quantity,
         lot_totals.last_on_hand_quantity,
         lot_consumptions.consumed_quantity as issued_quantity
@@ -73,7 +78,8 @@ final as (
             lot_totals.received_quantity is distinct from stock_lots.quantity
             or lot_totals.consumed_quantity is distinct from coalesce(lot_consumptions.consumed_quantity, 0)
             or lot_totals.received_quantity
-            != lot_totals.consumed_quantity + lot_totals.expired_quantity + lot_totals.last_on_hand_quantity
+            != lot_totals.consumed_quantity + lot_totals.sold_quantity + lot_totals.discarded_quantity
+            + lot_totals.expired_quantity + lot_totals.last_on_hand_quantity
         )
 
 )

@@ -43,9 +43,10 @@ def dbt(database: ConnectionSettings, tmp_path_factory: pytest.TempPathFactory) 
     return make_dbt_runner(database, tmp_path_factory.mktemp("dbt_target"))
 
 
-# Long enough to cover every scenario's effect window (days 30-55 of seeds/scenarios.csv) and the December
-# demand peak; a coarse IoT interval keeps the session quick.
-PIPELINE_GENERATE_ARGS = ("--scenario", "all", "--start-date", "2025-11-01", "--days", "56", "--iot-interval", "15")
+# Covers every scenario's calendar window (seeds/scenarios.csv): milk shortage from 1 September, breakdown from
+# 11 November, the December demand peak and the heatwave of 6-15 January, after two weeks of a running plant; a
+# coarse IoT interval keeps the session quick.
+PIPELINE_GENERATE_ARGS = ("--scenario", "all", "--start-date", "2025-08-18", "--days", "152", "--iot-interval", "15")
 
 
 @pytest.fixture(scope="session")

@@ -147,7 +147,10 @@ def test_generate_and_load_use_the_same_folder_from_anywhere(tmp_path: Path, set
     queijaria("generate", "--quiet", *SMALL)
     queijaria("load", "--scenario", "baseline")
     (manifest,) = project.glob("data/generated/baseline/*/manifest.json")
-    queijaria("generate", "--quiet", "--out", "mine", *SMALL[2:], "--scenario", "heatwave")
+    # On the heatwave's own dates: a horizon that misses a scenario's window is refused.
+    queijaria(
+        "generate", "--quiet", "--out", "mine", *SMALL[2:], "--scenario", "heatwave", "--start-date", "2026-01-06"
+    )
     queijaria("load", "--out", "mine", "--scenario", "heatwave")
     (relative_manifest,) = elsewhere.glob("mine/heatwave/*/manifest.json")
 

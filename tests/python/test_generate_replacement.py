@@ -128,7 +128,9 @@ def test_a_failing_scenario_keeps_the_batches_of_the_others(tmp_path: Path) -> N
     (tmp_path / "heatwave").write_text("not a folder\n")
     before = tree(tmp_path)
 
-    result = runner.invoke(cli, ["--quiet", "--out", str(tmp_path), "--scenario", "baseline,heatwave", "--days", "3"])
+    # On the heatwave's dates, so that the folder is what fails (a horizon missing its window is refused earlier).
+    arguments = ["--scenario", "baseline,heatwave", "--start-date", "2026-01-06", "--days", "3"]
+    result = runner.invoke(cli, ["--quiet", "--out", str(tmp_path), *arguments])
 
     assert result.exit_code == 1 and "heatwave" in result.stderr
     assert tree(tmp_path) == before

@@ -18,9 +18,13 @@ from queijaria.datasets import BY_NAME, DATASETS
 from queijaria.generate import generate
 
 SCENARIOS = ("baseline", "milk_shortage", "heatwave", "breakdown", "demand_peak")
-# Long enough for every scenario window of seeds/scenarios.csv (day offsets 30-55) and the December peak.
-DAYS = 56
-START = "2025-11-01"
+# Long enough for every calendar window of seeds/scenarios.csv: milk shortage 1-21 September, breakdown 11-13
+# November, demand peak in December, heatwave 6-15 January.
+DAYS = 152
+START = "2025-08-18"
+END = "2026-01-16"
+HEATWAVE = ("2026-01-06", "2026-01-16")  # [first day, day after the last)
+SHORTAGE = ("2025-09-01", "2025-09-22")
 
 cli = typer.Typer()
 cli.command()(generate)
@@ -70,7 +74,7 @@ def loader(plant: Path) -> Callable[[str, str], pd.DataFrame]:
 def test_every_dataset_matches_the_contract(plant: Path) -> None:
     for scenario in SCENARIOS:
         (batch,) = batches(plant, scenario)
-        assert batch.name == "2025-11-01_2025-12-26"
+        assert batch.name == f"{START}_{END}"
         manifest = json.loads((batch / "manifest.json").read_text())
         assert manifest["scenario_id"] == scenario and manifest["continues"] is None
         assert set(manifest["datasets"]) == {dataset.name for dataset in DATASETS}
@@ -97,8 +101,8 @@ def test_every_dataset_matches_the_contract(plant: Path) -> None:
                 assert set(frame[column].dropna()) <= set(accepted), f"{dataset.name}.{column}"
             event_time = pd.to_datetime(frame[dataset.event_time_column])
             if dataset.name != "production_orders":
-                assert event_time.min() >= pd.Timestamp("2025-11-01")
-            assert event_time.max() < pd.Timestamp("2025-12-27")
+                assert event_time.min() >= pd.Timestamp(START)
+            assert event_time.max() < pd.Timestamp(END) + pd.Timedelta(days=1)
 
 
 def test_csv_format(plant: Path) -> None:
@@ -120,7 +124,7 @@ def _windows(line_id: str) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
     shifts = seed_table("shifts").set_index("shift_id")
     holidays = set(pd.to_datetime(seed_table("holidays")["holiday_date"]))
     windows = []
-    for day in pd.date_range("2025-10-29", "2026-03-31"):
+    for day in pd.date_range("2025-08-15", "2026-06-30"):
         if day in holidays:
             continue
         rows = patterns[(patterns.line_id == line_id) & (patterns.iso_weekday == day.isoweekday())]
@@ -251,8 +255,8 @@ def _runs_of_out_of_spec(iot: pd.DataFrame, sensor_ids: list[str]) -> pd.Series:
 def test_sensors_follow_their_equipment(loader: Callable[[str, str], pd.DataFrame]) -> None:
     iot = loader("breakdown", "iot_readings")
     read_at = pd.to_datetime(iot.read_at)
-    # The stretcher is down 2025-12-11 10:00 for three days: idle, its water cold, no excursion counted.
-    stretcher = iot[(iot.sensor_id == "TT-FIL-01") & (read_at >= "2025-12-11 12:00") & (read_at < "2025-12-14")]
+    # The stretcher is down 2025-11-11 10:00 for three days: idle, its water cold, no excursion counted.
+    stretcher = iot[(iot.sensor_id == "TT-FIL-01") & (read_at >= "2025-11-11 12:00") & (read_at < "2025-11-14")]
     assert stretcher.is_equipment_idle.all() and (stretcher.value < 45).all()
     # Sundays: no production (in the baseline), the pasteurizer idles and cools; rooms are always on.
     iot = loader("baseline", "iot_readings")
@@ -338,13 +342,13 @@ def _late_share(orders: pd.DataFrame) -> float:
 def test_scenarios_share_their_random_stream(loader: Callable[[str, str], pd.DataFrame]) -> None:
     base_milk = loader("baseline", "stock_lots").query("material_id == 'MILK'")
     short_milk = loader("milk_shortage", "stock_lots").query("material_id == 'MILK'")
-    before = pd.to_datetime(base_milk.received_at) < pd.Timestamp("2025-12-01")
+    before = pd.to_datetime(base_milk.received_at) < pd.Timestamp(SHORTAGE[0])
     assert (
         base_milk[before]
         .drop(columns="scenario_id")
         .reset_index(drop=True)
         .equals(
-            short_milk[pd.to_datetime(short_milk.received_at) < pd.Timestamp("2025-12-01")]
+            short_milk[pd.to_datetime(short_milk.received_at) < pd.Timestamp(SHORTAGE[0])]
             .drop(columns="scenario_id")
             .reset_index(drop=True)
         )
@@ -354,7 +358,7 @@ def test_scenarios_share_their_random_stream(loader: Callable[[str, str], pd.Dat
 
     def before_heat(scenario: str) -> pd.DataFrame:
         iot = loader(scenario, "iot_readings")
-        return iot[iot.sensor_id.isin(process) & (pd.to_datetime(iot.read_at) < pd.Timestamp("2025-12-01"))]
+        return iot[iot.sensor_id.isin(process) & (pd.to_datetime(iot.read_at) < pd.Timestamp(HEATWAVE[0]))]
 
     base_iot, hot_iot = before_heat("baseline"), before_heat("heatwave")
     assert base_iot.is_equipment_idle.any() and not base_iot.is_equipment_idle.all()
@@ -362,47 +366,67 @@ def test_scenarios_share_their_random_stream(loader: Callable[[str, str], pd.Dat
     assert np.array_equal(base_iot.is_equipment_idle.to_numpy(), hot_iot.is_equipment_idle.to_numpy())
 
 
+def _between(frame: pd.DataFrame, column: str, window: tuple[str, str]) -> pd.DataFrame:
+    times = pd.to_datetime(frame[column])
+    return frame[(times >= window[0]) & (times < window[1])]
+
+
 def test_scenario_effects(loader: Callable[[str, str], pd.DataFrame]) -> None:
-    def milk_litres(scenario: str) -> float:
-        return float(loader(scenario, "stock_lots").query("material_id == 'MILK'").quantity.sum())
+    """Each scenario moves the plant on its own calendar window, against the baseline on the same days."""
+
+    def milk_litres(scenario: str, window: tuple[str, str], status: str = "released") -> float:
+        lots = loader(scenario, "stock_lots").query("material_id == 'MILK' and qc_status == @status")
+        return float(_between(lots, "received_at", window).quantity.sum())
 
     def attainment(scenario: str) -> float:
-        orders = loader(scenario, "production_orders")
-        due = orders[pd.to_datetime(orders.planned_end_at) < pd.Timestamp("2025-12-22")]
+        due = _between(loader(scenario, "production_orders"), "planned_end_at", (SHORTAGE[0], "2025-09-26"))
         return float(np.minimum(due.produced_kg.fillna(0), due.planned_kg).sum() / due.planned_kg.sum())
 
     def rejection_share(scenario: str) -> float:
-        produced = loader(scenario, "production_orders").produced_kg.sum()
-        return float(loader(scenario, "quality_rejections").rejected_kg.sum() / produced)
+        orders = _between(loader(scenario, "production_orders"), "actual_end_at", HEATWAVE)
+        rejections = loader(scenario, "quality_rejections")
+        return float(rejections[rejections.order_id.isin(orders.order_id)].rejected_kg.sum() / orders.produced_kg.sum())
 
     def kwh_per_kg(scenario: str) -> float:
-        good = loader(scenario, "production_orders").good_kg.sum()
-        return float(loader(scenario, "energy_readings").kwh.sum() / good)
+        good = _between(loader(scenario, "production_orders"), "actual_end_at", HEATWAVE).good_kg.sum()
+        return float(_between(loader(scenario, "energy_readings"), "interval_start_at", HEATWAVE).kwh.sum() / good)
 
     def mus_kg_in_breakdown_window(scenario: str) -> float:
         orders = loader(scenario, "production_orders")
-        ended = pd.to_datetime(orders.actual_end_at)
-        window = (orders.line_id == "MUS") & (ended >= "2025-12-11") & (ended < "2025-12-14")
-        return float(orders[window].produced_kg.sum())
+        return float(
+            _between(orders[orders.line_id == "MUS"], "actual_end_at", ("2025-11-11", "2025-11-14")).produced_kg.sum()
+        )
 
-    assert milk_litres("milk_shortage") < 0.95 * milk_litres("baseline")
+    assert milk_litres("milk_shortage", SHORTAGE) < 0.8 * milk_litres("baseline", SHORTAGE)
     assert attainment("milk_shortage") < attainment("baseline") - 0.01
     assert (loader("milk_shortage", "production_orders").status == "cancelled").sum() > 0
 
-    assert _excursions(loader("heatwave", "iot_readings")) > 1.5 * _excursions(loader("baseline", "iot_readings"))
+    hot_iot, base_iot = (_between(loader(s, "iot_readings"), "read_at", HEATWAVE) for s in ("heatwave", "baseline"))
+    assert _excursions(hot_iot) > 1.5 * _excursions(base_iot)
     assert rejection_share("heatwave") > 1.5 * rejection_share("baseline")
     assert kwh_per_kg("heatwave") > 1.02 * kwh_per_kg("baseline")
     weather = loader("heatwave", "weather_daily").ambient_max_degc
     assert weather.max() > loader("baseline", "weather_daily").ambient_max_degc.max() + 5
+    # Heat-stressed herds: less milk released, more deliveries refused at reception (CBT above the limit).
+    assert milk_litres("heatwave", HEATWAVE) < 0.9 * milk_litres("baseline", HEATWAVE)
+    assert milk_litres("heatwave", HEATWAVE, "rejected") > 3 * milk_litres("baseline", HEATWAVE, "rejected")
 
     assert mus_kg_in_breakdown_window("breakdown") < 0.5 * mus_kg_in_breakdown_window("baseline")
     mus_late = {
-        scenario: _late_share(loader(scenario, "production_orders").query("line_id == 'MUS'"))
+        scenario: _late_share(
+            _between(
+                loader(scenario, "production_orders").query("line_id == 'MUS'"),
+                "due_date",
+                ("2025-11-11", "2025-11-25"),
+            )
+        )
         for scenario in ("baseline", "breakdown")
     }
     assert mus_late["breakdown"] > mus_late["baseline"] + 0.03
 
-    peak, base = loader("demand_peak", "production_orders"), loader("baseline", "production_orders")
+    december = ("2025-12-01", "2026-01-01")
+    peak = _between(loader("demand_peak", "production_orders"), "created_at", december)
+    base = _between(loader("baseline", "production_orders"), "created_at", december)
     assert len(peak) > 1.1 * len(base)
     assert _late_share(peak) > _late_share(base) + 0.05
 
@@ -445,6 +469,71 @@ def test_orders_deliver_in_full_unless_milk_or_quality_fails(loader: Callable[[s
     assert (ratio >= 0.98).mean() > 0.97
 
 
+def test_milk_follows_the_seasons(loader: Callable[[str, str], pd.DataFrame]) -> None:
+    """Dry season (September) well below the rainy-season peak (December), with richer milk (DOMAIN.md §2)."""
+    milk = loader("baseline", "stock_lots").query("material_id == 'MILK'")
+    month = pd.to_datetime(milk.received_at).dt.to_period("M").astype(str)
+    daily = milk.groupby(month).quantity.sum() / milk.groupby(month).received_at.apply(lambda t: t.str[:10].nunique())
+    assert 0.75 <= daily["2025-09"] / daily["2025-12"] <= 0.85, daily
+    solids = milk.groupby(month)[["fat_pct", "protein_pct"]].mean()
+    assert solids.loc["2025-09", "fat_pct"] > solids.loc["2025-12", "fat_pct"] + 0.1
+    assert solids.loc["2025-09", "protein_pct"] > solids.loc["2025-12", "protein_pct"] + 0.05
+
+
+def test_every_lot_balances_and_no_milk_is_used_after_48_hours(loader: Callable[[str, str], pd.DataFrame]) -> None:
+    """received = consumed + sold + discarded + on hand for every lot; milk leaves before its 48 h mark."""
+    for scenario in SCENARIOS:
+        lots = loader(scenario, "stock_lots").set_index("lot_id")
+        consumed = loader(scenario, "material_consumptions").groupby("lot_id").quantity.sum()
+        movements = loader(scenario, "stock_movements")
+        assert not movements.lot_id.duplicated().any()
+        moved = movements.groupby("lot_id").quantity.sum()
+        left = lots.quantity - consumed.reindex(lots.index, fill_value=0) - moved.reindex(lots.index, fill_value=0)
+        still_usable = pd.to_datetime(lots.expiry_date) > pd.Timestamp(END)
+        assert (left[~still_usable].abs() < 0.01).all(), left[~still_usable][left.abs() >= 0.01].head()
+        assert (left[still_usable] > -0.01).all()
+        refused = lots[lots.qc_status == "rejected"]
+        assert set(refused.index) <= set(movements[movements.movement_type == "discard"].lot_id)
+        received = pd.to_datetime(lots[lots.material_id == "MILK"].received_at)
+        uses = pd.concat(
+            [
+                loader(scenario, "material_consumptions")[["lot_id", "consumed_at"]].set_axis(
+                    ["lot_id", "used_at"], axis=1
+                ),
+                movements[["lot_id", "moved_at"]].set_axis(["lot_id", "used_at"], axis=1),
+            ]
+        )
+        uses = uses[uses.lot_id.isin(received.index)]
+        age = pd.to_datetime(uses.used_at) - received.reindex(uses.lot_id).to_numpy()
+        assert age.max() <= pd.Timedelta(hours=48)
+    sales = loader("baseline", "stock_movements").query("movement_type == 'spot_sale' and material_id == 'MILK'")
+    assert len(sales) > 0 and sales.unit_price_brl.between(1.5, 4.0).all()
+
+
+def test_a_horizon_that_misses_a_window_is_refused(tmp_path: Path) -> None:
+    result = runner.invoke(
+        cli,
+        [
+            "--quiet",
+            "--out",
+            str(tmp_path),
+            "--start-date",
+            "2025-11-01",
+            "--days",
+            "30",
+            "--scenario",
+            "baseline,heatwave",
+        ],
+    )
+    assert result.exit_code == 1
+    message = " ".join(result.output.split())
+    assert "heatwave" in message and "2026-01-06 to 2026-01-15" in message and "--days 76" in message
+    assert not tmp_path.exists() or not any(tmp_path.iterdir())
+    # The same request on the heatwave's dates is fine, and the baseline alone never errs.
+    run_generate("--out", str(tmp_path), "--start-date", "2026-01-04", "--days", "3", "--scenario", "baseline,heatwave")
+    run_generate("--out", str(tmp_path / "base"), "--start-date", "2025-03-01", "--days", "2", "--scenario", "baseline")
+
+
 # --- determinism and continuation -----------------------------------------------------------------------------
 
 
@@ -453,14 +542,15 @@ def _checksums(folder: Path) -> dict[str, str]:
 
 
 def test_same_arguments_same_bytes(tmp_path: Path) -> None:
-    arguments = ["--days", "6", "--scenario", "breakdown,heatwave", "--iot-interval", "5", "--seed", "7"]
+    arguments = ["--start-date", "2025-11-09", "--days", "6", "--scenario", "breakdown,baseline", "--iot-interval", "5"]
+    arguments += ["--seed", "7"]
     run_generate("--out", str(tmp_path / "a"), *arguments)
     run_generate("--out", str(tmp_path / "b"), *arguments)
-    for scenario in ("breakdown", "heatwave"):
+    for scenario in ("breakdown", "baseline"):
         (first,), (second,) = batches(tmp_path / "a", scenario), batches(tmp_path / "b", scenario)
         assert _checksums(first) == _checksums(second)
     run_generate("--out", str(tmp_path / "c"), *arguments[:-1], "8")
-    assert _checksums(batches(tmp_path / "c", "heatwave")[0]) != _checksums(batches(tmp_path / "a", "heatwave")[0])
+    assert _checksums(batches(tmp_path / "c", "breakdown")[0]) != _checksums(batches(tmp_path / "a", "breakdown")[0])
 
 
 def test_continuation_carries_the_plant_over(tmp_path: Path) -> None:

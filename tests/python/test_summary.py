@@ -48,7 +48,7 @@ def test_summary_json_is_the_marts_figures(built_pipeline: BuiltPipeline, window
     assert printed == expected
     scenarios = set(SCENARIOS) if window == "whole_horizon" else set(SCENARIOS) - {"baseline"}
     assert set(printed) == scenarios
-    assert all(len(kpis) == 24 for kpis in printed.values())
+    assert all(len(kpis) == 25 for kpis in printed.values())
     assert printed["breakdown"]["oee"] is not None and 0 < printed["breakdown"]["oee"] < 1
 
 

@@ -1,11 +1,11 @@
 {{ config(tags=['scenario_signature'], severity='warn') }}
 
 {#-
-    Every scenario with an effect (seeds/scenarios.csv: a day window or a calendar month) has its effect window
-    in its data (DOMAIN.md §2: a horizon that misses a scenario's window must say so, not pass as a silent
-    baseline). A row returned is a loaded scenario whose effect lies wholly outside its days, so that its KPIs
-    cannot show the effect and its signatures are not judged: generate a longer horizon (make demo's 60 days
-    from 2025-11-01 cover every window). A warning: a short horizon is a user's choice, not a broken model.
+    Every scenario with an effect (seeds/scenarios.csv: a calendar window every year) has its effect window in
+    its data (DOMAIN.md §2: a horizon that misses a scenario's window must say so, not pass as a silent
+    baseline). `queijaria generate` refuses such a horizon; a row here is data that came another way (hand-made
+    or older batches) whose effect lies wholly outside its days, so that its KPIs cannot show the effect and its
+    signatures are not judged. A warning: the data is what it is, not a broken model.
 -#}
 
 with
@@ -42,14 +42,14 @@ final as (
         horizons.scenario_id,
         horizons.data_first_date,
         horizons.data_last_date,
-        scenarios.effect_start_day,
-        scenarios.effect_days,
-        scenarios.affected_month
+        scenarios.effect_start_month,
+        scenarios.effect_start_day_of_month,
+        scenarios.effect_days
     from horizons
     inner join scenarios
         on horizons.scenario_id = scenarios.scenario_id
     where
-        (scenarios.effect_start_day is not null or scenarios.affected_month is not null)
+        scenarios.effect_start_month is not null
         and not exists (
             select 1 from effect_windows
             where effect_windows.scenario_id = horizons.scenario_id

@@ -3,9 +3,12 @@
     and the reservations it still holds (DOMAIN.md §3-§4). Grain: scenario, lot, day, from the day the lot is
     received to the day it expires (or the data horizon), keeping the days it has stock or a flow.
 
-    - balance at the end of day d = quantity received - everything consumed from the lot through d;
+    - balance at the end of day d = quantity received - everything consumed, sold or discarded from the lot
+      through d (stg_erp__stock_movements: milk left over at its last review before the 48 h mark, other
+      materials at the end of their expiry day);
     - a lot is usable through its whole expiry day (as in the reservation): at the end of its expiry day what
-      is left is written off (expired_quantity) and it is no longer on hand;
+      is left without a movement is written off (expired_quantity, 0 when every leftover has its movement) and
+      it is no longer on hand;
     - a reservation is held from the order's release until the order starts (its materials are issued then),
       and not by a cancelled order; it is at risk when the lot expires before the order's start date (its
       actual start, or for an order not started yet the later of its planned start and the day after the data
@@ -29,6 +32,12 @@ material_consumptions as (
 production_orders as (
 
     select * from {{ ref('stg_erp__production_orders') }}
+
+),
+
+stock_movements as (
+
+    select * from {{ ref('stg_erp__stock_movements') }}
 
 ),
 
@@ -116,19 +125,39 @@ daily_consumptions as (
 
 ),
 
+daily_movements as (
+
+    select
+        scenario_id,
+        lot_id,
+        cast(moved_at as date) as stock_date,
+        coalesce(sum(quantity) filter (where is_spot_sale), 0) as sold_quantity,
+        coalesce(sum(quantity) filter (where not is_spot_sale), 0) as discarded_quantity
+    from stock_movements
+    group by scenario_id, lot_id, cast(moved_at as date)
+
+),
+
 lot_day_flows as (
 
     select
         lot_days.*,
         case when lot_days.stock_date = lot_days.received_date then lot_days.quantity else 0 end
             as received_quantity,
-        coalesce(daily_consumptions.consumed_quantity, 0) as consumed_quantity
+        coalesce(daily_consumptions.consumed_quantity, 0) as consumed_quantity,
+        coalesce(daily_movements.sold_quantity, 0) as sold_quantity,
+        coalesce(daily_movements.discarded_quantity, 0) as discarded_quantity
     from lot_days
     left join daily_consumptions
         on
             lot_days.scenario_id = daily_consumptions.scenario_id
             and lot_days.lot_id = daily_consumptions.lot_id
             and lot_days.stock_date = daily_consumptions.stock_date
+    left join daily_movements
+        on
+            lot_days.scenario_id = daily_movements.scenario_id
+            and lot_days.lot_id = daily_movements.lot_id
+            and lot_days.stock_date = daily_movements.stock_date
 
 ),
 
@@ -136,7 +165,7 @@ lot_day_balances as (
 
     select
         *,
-        quantity - sum(consumed_quantity) over (
+        quantity - sum(consumed_quantity + sold_quantity + discarded_quantity) over (
             partition by scenario_id, lot_id
             order by stock_date
             rows between unbounded preceding and current row
@@ -215,6 +244,8 @@ final as (
         lot_day_balances.unit,
         lot_day_balances.received_quantity,
         lot_day_balances.consumed_quantity,
+        lot_day_balances.sold_quantity,
+        lot_day_balances.discarded_quantity,
         case
             when lot_day_balances.stock_date = lot_day_balances.expiry_date
                 then lot_day_balances.balance_quantity
@@ -245,6 +276,8 @@ final as (
         lot_day_balances.balance_quantity > 0
         or lot_day_balances.received_quantity > 0
         or lot_day_balances.consumed_quantity > 0
+        or lot_day_balances.sold_quantity > 0
+        or lot_day_balances.discarded_quantity > 0
         or lot_day_reservations.reserved_quantity > 0
 
 )

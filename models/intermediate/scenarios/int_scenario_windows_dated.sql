@@ -2,10 +2,10 @@
     The dates each scenario's KPIs are compared over (fct_scenario_kpis, tests/scenario_signatures): its whole
     horizon, and the window its effect applies in, dated here and only here.
 
-    Today seeds/scenarios.csv dates an effect as the generator does (generators/scenarios.py): day offsets from
-    the scenario's first simulated day (effect_start_day, effect_days), or every day of a calendar month
-    (affected_month: the demand peak). The first simulated day is the scenario's first day in the capacity
-    calendar, which has every simulated day. Calendar-anchored windows would change this model alone.
+    seeds/scenarios.csv dates an effect as the generator does (generators/scenarios.py): a calendar window every
+    year, from effect_start_month / effect_start_day_of_month for effect_days days, so it sits on its season
+    whatever the simulation's start date. One row per occurrence with a day in the data, from the year before the
+    data starts (a window may cross New Year's Eve) to the year it ends.
 
     Windows are cut to the scenario's data; a window wholly outside it has no row (a warning test names it).
 -#}
@@ -47,40 +47,35 @@ whole_horizons as (
 
 ),
 
-day_offset_windows as (
+-- Every year's occurrence of the window, from the year before the data starts to the year it ends.
+calendar_windows as (
 
     select
         scenarios.scenario_id,
         'effect_window' as kpi_window,
-        'day_offset' as window_anchor,
-        data_spans.data_first_date + scenarios.effect_start_day as effect_start_date,
-        data_spans.data_first_date + scenarios.effect_start_day + scenarios.effect_days - 1 as effect_end_date
-    from scenarios
-    inner join data_spans
-        on scenarios.scenario_id = data_spans.scenario_id
-    where scenarios.effect_start_day is not null and scenarios.effect_days is not null
-
-),
-
--- Every occurrence of the affected month from the month the data starts in to the data's last day.
-calendar_month_windows as (
-
-    select
-        scenarios.scenario_id,
-        'effect_window' as kpi_window,
-        'calendar_month' as window_anchor,
-        cast(month_start.month_start_at as date) as effect_start_date,
-        cast(month_start.month_start_at + interval '1 month' - interval '1 day' as date) as effect_end_date
+        'calendar' as window_anchor,
+        make_date(
+            cast(window_year.year_number as integer),
+            scenarios.effect_start_month,
+            scenarios.effect_start_day_of_month
+        ) as effect_start_date,
+        make_date(
+            cast(window_year.year_number as integer),
+            scenarios.effect_start_month,
+            scenarios.effect_start_day_of_month
+        ) + scenarios.effect_days - 1 as effect_end_date
     from scenarios
     inner join data_spans
         on scenarios.scenario_id = data_spans.scenario_id
     cross join
         lateral generate_series(
-            date_trunc('month', cast(data_spans.data_first_date as timestamp)),
-            cast(data_spans.data_last_date as timestamp),
-            interval '1 month'
-        ) as month_start (month_start_at)
-    where extract(month from month_start.month_start_at) = scenarios.affected_month
+            extract(year from data_spans.data_first_date) - 1,
+            extract(year from data_spans.data_last_date)
+        ) as window_year (year_number)
+    where
+        scenarios.effect_start_month is not null
+        and scenarios.effect_start_day_of_month is not null
+        and scenarios.effect_days is not null
 
 ),
 
@@ -90,11 +85,7 @@ windows as (
 
     union all
 
-    select * from day_offset_windows
-
-    union all
-
-    select * from calendar_month_windows
+    select * from calendar_windows
 
 ),
 

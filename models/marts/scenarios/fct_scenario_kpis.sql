@@ -80,6 +80,12 @@ inventory_days as (
 
 ),
 
+milk_dispositions as (
+
+    select * from {{ ref('fct_milk_dispositions') }}
+
+),
+
 kpi_definitions as (
 
     -- kpi_id, report position, short name, unit, is_ratio, is_higher_better (formulas: the model's YAML)
@@ -108,7 +114,8 @@ kpi_definitions as (
         ('excursions', 21, 'Excursions', 'excursions', false, false),
         ('milk_received_l', 22, 'Milk received', 'L', false, true),
         ('reservations_at_risk_l', 23, 'Milk reserved at risk', 'L', true, false),
-        ('milk_coverage_days', 24, 'Milk coverage', 'days', true, true)
+        ('milk_coverage_days', 24, 'Milk coverage', 'days', true, true),
+        ('milk_disposed_share', 25, 'Milk sold spot or discarded', 'fraction', true, false)
     ) as definitions (kpi_id, kpi_sort_order, kpi_name, unit, is_ratio, is_higher_better)
 
 ),
@@ -362,6 +369,20 @@ milk_inventory_components as (
 
 ),
 
+-- Counted on the lot's reception day, so that each day's milk is judged by where its own litres went.
+milk_disposition_components as (
+
+    select
+        scenario_id,
+        received_date as kpi_date,
+        'milk_disposed_share' as kpi_id,
+        sum(sold_spot_l + discarded_l) as numerator,
+        sum(received_l) as denominator
+    from milk_dispositions
+    group by scenario_id, received_date
+
+),
+
 daily_components as (
 
     select * from production_components
@@ -389,6 +410,10 @@ daily_components as (
     union all
 
     select * from milk_inventory_components
+
+    union all
+
+    select * from milk_disposition_components
 
 ),
 
