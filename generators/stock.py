@@ -25,7 +25,8 @@ class Lot:
     supplier_name: str | None
     source_order_id: str | None
     received_at: int
-    expiry_day: int
+    # Minute the lot expires (usable up to it): milk 48 h after reception, others at midnight after shelf life.
+    expires_at: int
     quantity: float
     unit: str
     qc_status: str
@@ -40,7 +41,7 @@ class Lot:
         return (
             self.qc_status == "released"
             and self.received_at <= minute
-            and self.expiry_day >= minute // MINUTES_PER_DAY
+            and self.expires_at >= minute
             and self.remaining >= 0.001
         )
 
@@ -57,7 +58,7 @@ class PurchaseOrder:
 
 
 def _fefo_key(lot: Lot) -> tuple[int, int, str]:
-    return (lot.expiry_day, lot.received_at, lot.lot_id)
+    return (lot.expires_at, lot.received_at, lot.lot_id)
 
 
 class Inventory:
@@ -92,7 +93,9 @@ class Inventory:
     def drop_dead_lots(self, day: int) -> None:
         """Forget lots that are empty or expired before `day`; they can never be issued again."""
         for material_id, lots in self.lots.items():
-            self.lots[material_id] = [lot for lot in lots if lot.remaining > 1e-9 and lot.expiry_day >= day]
+            self.lots[material_id] = [
+                lot for lot in lots if lot.remaining > 1e-9 and lot.expires_at >= day * MINUTES_PER_DAY
+            ]
 
     def all_lots(self) -> list[Lot]:
         return [lot for lots in self.lots.values() for lot in lots]
@@ -157,14 +160,15 @@ def milk_receptions(seed: int, farms: list[Farm], day: int, supply_factor: float
     lots = []
     for index, farm in enumerate(farms):
         litres = round(max(farm.daily_litres * seasonal * supply_factor * noise[index], 200.0), 0)
+        received_at = day * MINUTES_PER_DAY + round((farm.arrival_hour + arrival_jitter[index]) * 60)
         lot = Lot(
             lot_id=f"LOT-MILK-{stamp}-{farm.code}",
             material_id="MILK",
             supplier_name=farm.name,
             source_order_id=None,
-            received_at=day * MINUTES_PER_DAY + round((farm.arrival_hour + arrival_jitter[index]) * 60),
-            # The 48 h rule: raw milk must be processed by the second day after reception.
-            expiry_day=day + 2,
+            received_at=received_at,
+            # The 48 h rule: raw milk must be processed within 48 h of its reception.
+            expires_at=received_at + 48 * 60,
             quantity=litres,
             unit="L",
             qc_status="rejected" if rejected[index] else "released",
@@ -204,7 +208,7 @@ def purchase_lot(seed: int, material: Material, purchase: PurchaseOrder, supplie
         supplier_name=supplier,
         source_order_id=None,
         received_at=purchase.arrives_at,
-        expiry_day=day + material.shelf_life_days,
+        expires_at=(day + material.shelf_life_days + 1) * MINUTES_PER_DAY,
         quantity=purchase.quantity,
         unit=material.unit,
         qc_status="rejected" if rejected else "released",
