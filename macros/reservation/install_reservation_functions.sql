@@ -100,7 +100,7 @@ create or replace function {{ schema }}.allocate_stock_reservations(
     -- [{scenario_id, lot_id, returned_quantity, returned_at}]: what orders reserved in earlier runs give back
     -- now, at their cancellation.
     p_returns jsonb,
-    -- [{scenario_id, order_id, event, event_at, watermark_at}]: releases and cancellations not processed yet
+    -- [{scenario_id, order_id, event_kind, event_at, watermark_at}]: releases and cancellations not processed yet
     -- although at or before the last event processed in their scenario (order_id null: the orders loaded up to
     -- that event are not the ones allocated); any makes the call fail.
     p_late_events jsonb,
@@ -150,14 +150,14 @@ begin
                 )
                 else format(
                     '%s/%s (%s %s, last processed %s)',
-                    late.scenario_id, late.order_id, late.event, late.event_at, late.watermark_at
+                    late.scenario_id, late.order_id, late.event_kind, late.event_at, late.watermark_at
                 )
             end,
             '; ' order by late.scenario_id, late.event_at, late.order_id
         )
     into late_count, late_list
     from jsonb_to_recordset(p_late_events) as late (
-        scenario_id text, order_id text, event text, event_at timestamp, watermark_at timestamp
+        scenario_id text, order_id text, event_kind text, event_at timestamp, watermark_at timestamp
     );
 
     if late_count > 0 then

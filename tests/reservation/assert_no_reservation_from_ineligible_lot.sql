@@ -1,5 +1,6 @@
 -- Invariant (DOMAIN.md §3): no reservation from a lot that fails the rule: same material, received by the
--- release, not expired at the planned start (expires_at ≥ planned_start_at), QC released. Returns the offending reservations.
+-- release, not expired at the planned start (expires_at ≥ planned_start_at), QC released.
+-- Returns the offending reservations.
 
 with
 

@@ -379,7 +379,10 @@ orders_up_to_watermark as (
             production_orders.scenario_id = data_horizons.scenario_id
             and production_orders.released_at = data_horizons.watermark_at
             and production_orders.product_id in (select recipe_lines.product_id from recipe_lines)
-            and (production_orders.cancelled_at is null or production_orders.cancelled_at > production_orders.released_at)
+            and (
+                production_orders.cancelled_at is null
+                or production_orders.cancelled_at > production_orders.released_at
+            )
             and (1, production_orders.priority, production_orders.due_date, production_orders.order_id) <= (
                 data_horizons.watermark_rank,
                 data_horizons.watermark_priority,
@@ -536,7 +539,7 @@ late_events as (
     select
         scenario_id,
         order_id,
-        'released' as event,
+        'released' as event_kind,
         released_at as event_at,
         watermark_at
     from missing_orders
@@ -546,7 +549,7 @@ late_events as (
     select
         scenario_id,
         null as order_id,
-        null as event,
+        null as event_kind,
         null as event_at,
         watermark_at
     from orders_up_to_watermark
@@ -559,7 +562,7 @@ late_events as (
     select
         scenario_id,
         order_id,
-        'cancelled' as event,
+        'cancelled' as event_kind,
         cancelled_at as event_at,
         watermark_at
     from late_cancellations

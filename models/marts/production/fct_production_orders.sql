@@ -63,7 +63,9 @@ reservations as (
         count(*) filter (where allocations.short_quantity > 0 and allocations.returned_at is null)
             as short_material_count,
         coalesce(
-            sum(allocations.short_quantity * raw_materials.unit_cost_brl) filter (where allocations.returned_at is null),
+            sum(allocations.short_quantity * raw_materials.unit_cost_brl) filter (
+                where allocations.returned_at is null
+            ),
             0
         ) as short_material_value_brl,
         sum(allocations.requirement_quantity) filter (
