@@ -8,7 +8,8 @@
             {'columns': ['stock_allocation_key'], 'unique': True},
             {'columns': ['scenario_id', 'order_sequence_number']},
             {'columns': ['scenario_id', 'order_id']},
-            {'columns': ['scenario_id', 'lot_id', 'reserved_quantity', 'returned_quantity']},
+            {'columns': ['scenario_id', 'lot_id', 'order_sequence_number']},
+            {'columns': ['scenario_id', 'lot_id', 'returned_at']},
             {'columns': ['scenario_id', 'returned_at']},
             {'columns': ['scenario_id', 'scenario_load_id']},
         ],
@@ -606,9 +607,10 @@ candidate_lots as (
 
 ),
 
--- Remaining quantity of a lot after the events processed before: its quantity less what is still reserved from
--- it (reserved and not returned), summed over its few allocation rows from the (scenario_id, lot_id,
--- reserved_quantity, returned_quantity) index.
+-- Remaining quantity of a lot after the events processed before: the balance its last reservation left (one
+-- probe of the (scenario_id, lot_id, order_sequence_number) index), plus what cancellations gave back after that
+-- reservation (a return at the same instant came before it and is in that balance; a few rows of the
+-- (scenario_id, lot_id, returned_at) index), or its whole quantity when nothing was reserved from it yet.
 lots_on_hand as (
 
     select
@@ -618,15 +620,29 @@ lots_on_hand as (
         candidate_lots.received_at,
         candidate_lots.expires_at,
         candidate_lots.is_qc_released,
-        candidate_lots.quantity - coalesce(held.reserved_quantity, 0) as remaining_quantity
+        coalesce(last_reservation.lot_remaining_quantity, candidate_lots.quantity)
+        + coalesce(returned_since.returned_quantity, 0) as remaining_quantity
     from candidate_lots
     left join lateral (
-        select sum(allocated_before.reserved_quantity - allocated_before.returned_quantity) as reserved_quantity
+        select
+            allocated_before.lot_remaining_quantity,
+            allocated_before.released_at
         from allocated_before
         where
             allocated_before.scenario_id = candidate_lots.scenario_id
             and allocated_before.lot_id = candidate_lots.lot_id
-    ) as held on true
+        order by allocated_before.order_sequence_number desc
+        limit 1
+    ) as last_reservation on true
+    left join lateral (
+        select sum(allocated_before.returned_quantity) as returned_quantity
+        from allocated_before
+        where
+            allocated_before.scenario_id = candidate_lots.scenario_id
+            and allocated_before.lot_id = candidate_lots.lot_id
+            and allocated_before.returned_at between last_reservation.released_at and 'infinity'
+            and allocated_before.returned_at > last_reservation.released_at
+    ) as returned_since on true
 
 ),
 
