@@ -117,7 +117,7 @@ def _fresh_state(
             supplier_name=suppliers[material_id],
             source_order_id=None,
             received_at=first_minute,
-            expiry_day=spec.first_day + material.shelf_life_days,
+            expires_at=(spec.first_day + material.shelf_life_days + 1) * MINUTES_PER_DAY,
             quantity=quantity,
             unit=material.unit,
             qc_status="released",
@@ -157,7 +157,7 @@ def _lot_row(scenario_id: str, lot: Lot) -> tuple[object, ...]:
         lot.supplier_name,
         lot.source_order_id,
         lot.received_at,
-        lot.expiry_day,
+        lot.expires_at,
         lot.quantity,
         lot.unit,
         lot.qc_status,
@@ -546,7 +546,7 @@ def _reorder(
         position = sum(
             lot.remaining
             for lot in inventory.lots.get(material_id, ())
-            if lot.qc_status == "released" and lot.expiry_day >= day
+            if lot.qc_status == "released" and lot.expires_at >= day * MINUTES_PER_DAY
         ) + sum(purchase.quantity for purchase in on_order if purchase.material_id == material_id)
         if position >= rate * (material.lead_time_days + parameters.SAFETY_STOCK_DAYS):
             continue

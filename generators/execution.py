@@ -235,7 +235,7 @@ class Executor:
                 supplier_name=None,
                 source_order_id=order.order_id,
                 received_at=end,
-                expiry_day=end // MINUTES_PER_DAY + whey.shelf_life_days,
+                expires_at=(end // MINUTES_PER_DAY + whey.shelf_life_days + 1) * MINUTES_PER_DAY,
                 quantity=float(litres),
                 unit=whey.unit,
                 qc_status="released",

@@ -17,7 +17,7 @@ from generators.orders import Order
 from generators.stock import Lot, PurchaseOrder
 
 STATE_FILE = "state.json"
-STATE_VERSION = 1
+STATE_VERSION = 2
 
 
 @dataclass

@@ -52,7 +52,8 @@ class Lot:
     supplier_name: str | None
     source_order_id: str | None
     received_at: int
-    expiry_day: int
+    # Minute the lot expires (usable up to it): milk 48 h after reception, others at midnight after shelf life.
+    expires_at: int
     quantity: float
     unit: str
     qc_status: str
@@ -67,7 +68,7 @@ class Lot:
         return (
             self.qc_status == "released"
             and self.received_at <= minute
-            and self.expiry_day >= minute // MINUTES_PER_DAY
+            and self.expires_at >= minute
             and self.remaining >= 0.001
         )
 
@@ -84,7 +85,7 @@ class PurchaseOrder:
 
 
 def _fefo_key(lot: Lot) -> tuple[int, int, str]:
-    return (lot.expiry_day, lot.received_at, lot.lot_id)
+    return (lot.expires_at, lot.received_at, lot.lot_id)
 
 
 class Inventory:
@@ -119,7 +120,9 @@ class Inventory:
     def drop_dead_lots(self, day: int) -> None:
         """Forget lots that are empty or expired before `day`; they can never be issued again."""
         for material_id, lots in self.lots.items():
-            self.lots[material_id] = [lot for lot in lots if lot.remaining > 1e-9 and lot.expiry_day >= day]
+            self.lots[material_id] = [
+                lot for lot in lots if lot.remaining > 1e-9 and lot.expires_at >= day * MINUTES_PER_DAY
+            ]
 
     def all_lots(self) -> list[Lot]:
         return [lot for lots in self.lots.values() for lot in lots]
@@ -194,14 +197,15 @@ def milk_receptions(seed: int, farms: list[Farm], day: int, supply_factor: float
         litres = round(max(farm.daily_litres * seasonal * supply_factor * (1 - heat_loss) * noise[index], 200.0), 0)
         count_cbt = round(farm.cbt_median * cbt[index] * cbt_growth, 0)
         refused = failed_test[index] or count_cbt > parameters.MILK_CBT_LIMIT_THOUSAND_CFU_PER_ML
+        received_at = day * MINUTES_PER_DAY + round((farm.arrival_hour + arrival_jitter[index]) * 60)
         lot = Lot(
             lot_id=f"LOT-MILK-{stamp}-{farm.code}",
             material_id="MILK",
             supplier_name=farm.name,
             source_order_id=None,
-            received_at=day * MINUTES_PER_DAY + round((farm.arrival_hour + arrival_jitter[index]) * 60),
-            # The 48 h rule: raw milk must be processed by the second day after reception.
-            expiry_day=day + 2,
+            received_at=received_at,
+            # The 48 h rule: raw milk must be processed within 48 h of its reception.
+            expires_at=received_at + 48 * 60,
             quantity=litres,
             unit="L",
             qc_status="rejected" if refused else "released",
@@ -285,7 +289,7 @@ class Disposals:
         end_of_day = (day + 1) * MINUTES_PER_DAY - 1
         for lots in inventory.lots.values():
             for lot in lots:
-                if lot.remaining > 1e-9 and lot.expiry_day <= day and lot.qc_status == "released":
+                if lot.remaining > 1e-9 and lot.expires_at <= end_of_day + 1 and lot.qc_status == "released":
                     if lot.material_id == "WHEY":
                         # Whey the ricota line did not take goes to pig farms: never poured away.
                         self._record(lot, "spot_sale", end_of_day, lot.remaining, parameters.WHEY_SALE_PRICE_BRL_PER_L)
@@ -319,7 +323,7 @@ def purchase_lot(seed: int, material: Material, purchase: PurchaseOrder, supplie
         supplier_name=supplier,
         source_order_id=None,
         received_at=purchase.arrives_at,
-        expiry_day=day + material.shelf_life_days,
+        expires_at=(day + material.shelf_life_days + 1) * MINUTES_PER_DAY,
         quantity=purchase.quantity,
         unit=material.unit,
         qc_status="rejected" if rejected else "released",

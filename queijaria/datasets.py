@@ -136,7 +136,12 @@ DATASETS: tuple[Dataset, ...] = (
                 foreign_key=("production_orders", "order_id"),
             ),
             Column("received_at", "timestamp", "When the lot entered stock."),
-            Column("expiry_date", "date", "Last day the lot may be used."),
+            Column(
+                "expires_at",
+                "timestamp",
+                "When the lot expires (usable up to that instant): raw milk 48 h after reception, other lots at"
+                " midnight after the last day of their shelf life.",
+            ),
             Column("quantity", "numeric", "Quantity received, in the material's unit.", bounds=QUANTITY),
             Column("unit", "text", "Unit of measure of quantity (L, kg, mL, g, un)."),
             Column("qc_status", "text", "Quality-control status: released, pending or rejected."),
@@ -161,7 +166,7 @@ DATASETS: tuple[Dataset, ...] = (
         primary_key=("scenario_id", "lot_id"),
         event_time_column="received_at",
         always_has_rows="milk is received every day",
-        indexes=(("scenario_id", "received_at"), ("scenario_id", "material_id", "expiry_date")),
+        indexes=(("scenario_id", "received_at"), ("scenario_id", "material_id", "expires_at")),
         accepted_values={"qc_status": ("released", "pending", "rejected"), "unit": ("L", "kg", "mL", "g", "un")},
     ),
     Dataset(
@@ -202,7 +207,8 @@ DATASETS: tuple[Dataset, ...] = (
         primary_key=("scenario_id", "order_id"),
         event_time_column="created_at",
         always_has_rows="orders are created or change status every day",
-        indexes=(("scenario_id", "released_at"), ("scenario_id", "created_at")),
+        # cancelled_at: the reservation reads the cancellations since its watermark (DOMAIN.md §3).
+        indexes=(("scenario_id", "released_at"), ("scenario_id", "created_at"), ("scenario_id", "cancelled_at")),
         accepted_values={"status": ("planned", "released", "in_progress", "completed", "cancelled")},
     ),
     # May be empty in a short batch: no production on Sundays nor on the first day of a simulation.

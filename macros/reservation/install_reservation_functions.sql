@@ -9,10 +9,11 @@
     two runs starting together after a change do not collide. `dbt run-operation install_reservation_functions_now`
     does the same by hand.
 
-    The function is exact by construction: it is the policy written as the loop an ERP runs. Requirements are
-    walked one at a time in the order sequence; for each, the lots of the same material are read in FEFO order
-    among those eligible *for that requirement*, and the remaining quantity of every lot is kept in a temporary
-    table that each reservation decrements at once, so the next requirement sees exactly the stock left.
+    The function is exact by construction: it is the policy written as the loop an ERP runs. Events are walked
+    one at a time in their time sequence: a release reserves, for each of its requirements, from the lots of the
+    same material in FEFO order among those eligible *for that requirement*, decrementing each lot's remaining
+    quantity at once; a cancellation gives the quantities its order reserved back to their lots at its instant
+    (before any release at the same instant), so the next release sees exactly the stock left.
 -#}
 {% macro reservation_function_schema() -%}
     {{ generate_schema_name('intermediate', none) | trim }}
@@ -71,7 +72,7 @@ $drop_old$;
 
 {{ reservation_function_ddl() }};
 
-comment on function {{ schema }}.allocate_stock_reservations(jsonb, jsonb, jsonb, text) is {{ dbt.string_literal(comment) }};
+comment on function {{ schema }}.allocate_stock_reservations(jsonb, jsonb, jsonb, jsonb, text) is {{ dbt.string_literal(comment) }};
 {%- endmacro %}
 
 
@@ -90,16 +91,20 @@ comment on function {{ schema }}.allocate_stock_reservations(jsonb, jsonb, jsonb
 {%- set schema = reservation_function_schema() -%}
 create or replace function {{ schema }}.allocate_stock_reservations(
     -- [{scenario_id, order_id, material_id, released_at, priority, due_date, planned_start_at,
-    --   requirement_quantity}]: requirements to allocate now.
+    --   requirement_quantity, cancelled_at}]: requirements of the releases to process now; cancelled_at is set
+    --   when the order's cancellation (after its release) is processed in this run too.
     p_requirements jsonb,
-    -- [{scenario_id, lot_id, material_id, received_at, expiry_date, is_qc_released, remaining_quantity}]:
-    -- every lot that may serve them, with its quantity not yet reserved.
+    -- [{scenario_id, lot_id, material_id, received_at, expires_at, is_qc_released, remaining_quantity}]:
+    -- every lot that may serve them, with its quantity not reserved by the events processed before.
     p_lots jsonb,
-    -- [{scenario_id, order_id, released_at, watermark_released_at}]: orders not allocated yet although
-    -- released at or before the last release allocated in their scenario (order_id null: orders loaded up to
-    -- that release differ from the ones allocated); any makes the call fail.
-    p_late_orders jsonb,
-    -- Named in the late-order error, so that it says what to rebuild.
+    -- [{scenario_id, lot_id, returned_quantity, returned_at}]: what orders reserved in earlier runs give back
+    -- now, at their cancellation.
+    p_returns jsonb,
+    -- [{scenario_id, order_id, event_kind, event_at, watermark_at}]: releases and cancellations not processed yet
+    -- although at or before the last event processed in their scenario (order_id null: the orders loaded up to
+    -- that event are not the ones allocated); any makes the call fail.
+    p_late_events jsonb,
+    -- Named in the late-event error, so that it says what to rebuild.
     p_model_name text default 'int_stock_reservations_allocated'
 )
 returns table (
@@ -119,6 +124,7 @@ as $function$
 declare
     requirement record;
     lot record;
+    given_back record;
     still_needed numeric;
     taken numeric;
     late_count integer;
@@ -127,92 +133,151 @@ declare
     arrival record;
     has_arrival boolean;
     remaining numeric[];
+    has_return boolean;
+    next_return_scenario_id text;
+    next_return_at timestamp;
 begin
-    -- 0. Reservations are final and made in release order. An order released at or before the last release
-    --    already allocated in its scenario would have to take stock from later orders: refuse. A row without an
-    --    order says that the orders loaded up to that release are no longer the ones allocated.
+    -- 0. Events are processed once, in their time sequence. A release or a cancellation at or before the last
+    --    event already processed in its scenario would change stock that later events already used: refuse. A
+    --    row without an order says that the orders loaded up to that event are no longer the ones allocated.
     select
         count(*),
         string_agg(
             case
                 when late.order_id is null then format(
                     '%s (the orders loaded up to %s are not the ones allocated)',
-                    late.scenario_id, late.watermark_released_at
+                    late.scenario_id, late.watermark_at
                 )
                 else format(
-                    '%s/%s (released %s, last processed %s)',
-                    late.scenario_id, late.order_id, late.released_at, late.watermark_released_at
+                    '%s/%s (%s %s, last processed %s)',
+                    late.scenario_id, late.order_id, late.event_kind, late.event_at, late.watermark_at
                 )
             end,
-            '; ' order by late.scenario_id, late.released_at, late.order_id
+            '; ' order by late.scenario_id, late.event_at, late.order_id
         )
     into late_count, late_list
-    from jsonb_to_recordset(p_late_orders) as late (
-        scenario_id text, order_id text, released_at timestamp, watermark_released_at timestamp
+    from jsonb_to_recordset(p_late_events) as late (
+        scenario_id text, order_id text, event_kind text, event_at timestamp, watermark_at timestamp
     );
 
     if late_count > 0 then
         raise exception using
             message = format(
-                '%s: released orders arrived with a released_at at or before the last release already '
-                'allocated in their scenario, so they cannot be reserved incrementally: %s. '
+                '%s: releases or cancellations arrived at or before the last event already processed in their '
+                'scenario, so they cannot be applied incrementally: %s. '
                 'Run a full refresh: dbt build --full-refresh -s %s',
                 p_model_name, left(late_list, 2000), p_model_name
             ),
             hint = format('dbt build --full-refresh -s %s', p_model_name);
     end if;
 
-    -- 1. Stock on hand: a FEFO index of the lots within scenario and material. Lots enter it as they arrive
-    --    (step 3), so it only ever holds lots received by the release being served and a FEFO walk never wades
-    --    through lots of the future. Its rows never change: the remaining quantity of lot number n lives in
-    --    remaining[n], in memory (updating rows would pile up row versions that every later lookup re-reads,
-    --    all inside this one transaction).
+    -- 1. The lots, numbered in reception order within scenario: the remaining quantity of lot number n lives in
+    --    remaining[n], in memory (updating rows would pile up row versions that every later lookup re-reads, all
+    --    inside this one transaction).
+    drop table if exists pg_temp.reservation_lots;
+    create temp table reservation_lots on commit drop as
+    select
+        lots.scenario_id, lots.material_id, lots.expires_at, lots.received_at, lots.lot_id, lots.is_qc_released,
+        lots.remaining_quantity,
+        cast(row_number() over (order by lots.scenario_id, lots.received_at, lots.lot_id) as integer) as lot_number
+    from jsonb_to_recordset(p_lots) as lots (
+        scenario_id text, lot_id text, material_id text, received_at timestamp, expires_at timestamp,
+        is_qc_released boolean, remaining_quantity numeric
+    );
+    select coalesce(array_agg(lots.remaining_quantity order by lots.lot_number), array[0::numeric])
+    into remaining
+    from reservation_lots as lots;
+
+    -- 2. Returns still to come, in time order: those of orders reserved in earlier runs now, those of orders
+    --    reserved in this run as they are reserved (step 5). Lots that no release of this run can use are left out.
+    drop table if exists pg_temp.reservation_returns;
+    create temp table reservation_returns (
+        scenario_id text not null,
+        returned_at timestamp not null,
+        lot_number integer not null,
+        returned_quantity numeric not null
+    ) on commit drop;
+    create index on reservation_returns (scenario_id, returned_at);
+    insert into reservation_returns
+    select lots.scenario_id, returns.returned_at, lots.lot_number, returns.returned_quantity
+    from jsonb_to_recordset(p_returns) as returns (
+        scenario_id text, lot_id text, returned_quantity numeric, returned_at timestamp
+    )
+    inner join reservation_lots as lots
+        on returns.scenario_id = lots.scenario_id and returns.lot_id = lots.lot_id
+    where returns.returned_quantity > 0;
+    select returns.scenario_id, returns.returned_at
+    into next_return_scenario_id, next_return_at
+    from reservation_returns as returns
+    order by returns.scenario_id, returns.returned_at
+    limit 1;
+    has_return := found;
+
+    -- 3. Stock on hand: a FEFO index of the lots within scenario and material. Lots enter it as they arrive
+    --    (step 4), so it only ever holds lots received by the release being served and a FEFO walk never wades
+    --    through lots of the future. Its rows never change (remaining[] does).
     drop table if exists pg_temp.reservation_stock;
     create temp table reservation_stock (
         scenario_id text not null,
         material_id text not null,
-        expiry_date date not null,
+        expires_at timestamp not null,
         received_at timestamp not null,
         lot_id text not null,
         lot_number integer not null,
-        primary key (scenario_id, material_id, expiry_date, received_at, lot_id)
+        primary key (scenario_id, material_id, expires_at, received_at, lot_id)
     ) on commit drop;
-    remaining := array_fill(0::numeric, array[greatest(jsonb_array_length(p_lots), 1)]);
 
-    -- 2. Arrivals: the lots that pass the rules that do not depend on the order (QC released, remaining
-    --    quantity > 0), in reception order within scenario.
+    -- Arrivals: the lots that pass the rule that does not depend on the order (QC released) and have stock now
+    -- or get some back in this run, in reception order within scenario.
     open arrivals for
-        select
-            lots.scenario_id, lots.material_id, lots.expiry_date, lots.received_at, lots.lot_id, lots.remaining_quantity,
-            cast(row_number() over (order by lots.scenario_id, lots.received_at, lots.lot_id) as integer) as lot_number
-        from jsonb_to_recordset(p_lots) as lots (
-            scenario_id text, lot_id text, material_id text, received_at timestamp, expiry_date date,
-            is_qc_released boolean, remaining_quantity numeric
-        )
+        select lots.*
+        from reservation_lots as lots
         where lots.is_qc_released
-            and lots.remaining_quantity > 0
-        order by lots.scenario_id, lots.received_at, lots.lot_id;
+            and (
+                lots.remaining_quantity > 0
+                or exists (select from reservation_returns as returns where returns.lot_number = lots.lot_number)
+            )
+        order by lots.lot_number;
     fetch arrivals into arrival;
     has_arrival := found;
 
-    -- 3. Requirements in the order sequence (released_at, priority, due date, order id). Materials of one
-    --    order never compete with each other (a lot holds one material), so their order is immaterial.
+    -- 4. Releases in the order sequence (released_at, priority, due date, order id). Materials of one order
+    --    never compete with each other (a lot holds one material), so their order is immaterial.
     for requirement in
         select req.*
         from jsonb_to_recordset(p_requirements) as req (
             scenario_id text, order_id text, material_id text, released_at timestamp, priority integer,
-            due_date date, planned_start_at timestamp, requirement_quantity numeric
+            due_date date, planned_start_at timestamp, requirement_quantity numeric, cancelled_at timestamp
         )
         order by req.scenario_id, req.released_at, req.priority, req.due_date, req.order_id, req.material_id
     loop
+        -- Cancellations up to this release give their stock back first: at the same instant, a cancellation
+        -- precedes a release, so a replacement released when its original is cancelled can use that stock.
+        if has_return
+            and (next_return_scenario_id, next_return_at) <= (requirement.scenario_id, requirement.released_at)
+        then
+            for given_back in
+                delete from reservation_returns as returns
+                where (returns.scenario_id, returns.returned_at) <= (requirement.scenario_id, requirement.released_at)
+                returning returns.lot_number, returns.returned_quantity
+            loop
+                remaining[given_back.lot_number] := remaining[given_back.lot_number] + given_back.returned_quantity;
+            end loop;
+            select returns.scenario_id, returns.returned_at
+            into next_return_scenario_id, next_return_at
+            from reservation_returns as returns
+            order by returns.scenario_id, returns.returned_at
+            limit 1;
+            has_return := found;
+        end if;
+
         -- Receive every lot that has arrived by this release (received_at <= released_at, inclusive).
         while has_arrival
             and (arrival.scenario_id, arrival.received_at) <= (requirement.scenario_id, requirement.released_at)
         loop
             insert into reservation_stock
-            values (arrival.scenario_id, arrival.material_id, arrival.expiry_date, arrival.received_at,
+            values (arrival.scenario_id, arrival.material_id, arrival.expires_at, arrival.received_at,
                 arrival.lot_id, arrival.lot_number);
-            remaining[arrival.lot_number] := arrival.remaining_quantity;
             fetch arrivals into arrival;
             has_arrival := found;
         end loop;
@@ -220,25 +285,37 @@ begin
         still_needed := requirement.requirement_quantity;
 
         if still_needed > 0 then
-            -- 4. Lots eligible for this order, in FEFO order (expiry, received_at, lot id): same material,
-            --    received by the release, not expired on the planned start day (a lot is usable through
-            --    its whole expiry date), QC released (step 2) and remaining > 0.
+            -- 5. Lots eligible for this order, in FEFO order (expires_at, received_at, lot id): same material,
+            --    received by the release, not expired at the planned start (expires_at >= planned_start_at),
+            --    QC released (arrivals) and remaining > 0.
             for lot in
                 select stock.*
                 from reservation_stock as stock
                 where stock.scenario_id = requirement.scenario_id
                     and stock.material_id = requirement.material_id
-                    and stock.expiry_date >= cast(requirement.planned_start_at as date)
+                    and stock.expires_at >= requirement.planned_start_at
                     and stock.received_at <= requirement.released_at
-                order by stock.expiry_date, stock.received_at, stock.lot_id
+                order by stock.expires_at, stock.received_at, stock.lot_id
             loop
                 continue when remaining[lot.lot_number] <= 0;
 
-                -- 5. Partial reservation: take what the lot has, up to what is still needed.
+                -- Partial reservation: take what the lot has, up to what is still needed.
                 taken := least(still_needed, remaining[lot.lot_number]);
 
-                -- 6. Reservations are final: the lot's remaining quantity drops now, for every later order.
+                -- Reservations are final: the lot's remaining quantity drops now, for every later order,
+                -- until the order is cancelled.
                 remaining[lot.lot_number] := remaining[lot.lot_number] - taken;
+                if requirement.cancelled_at is not null then
+                    insert into reservation_returns
+                    values (requirement.scenario_id, requirement.cancelled_at, lot.lot_number, taken);
+                    if not has_return or (requirement.scenario_id, requirement.cancelled_at)
+                        < (next_return_scenario_id, next_return_at)
+                    then
+                        next_return_scenario_id := requirement.scenario_id;
+                        next_return_at := requirement.cancelled_at;
+                        has_return := true;
+                    end if;
+                end if;
 
                 scenario_id := requirement.scenario_id;
                 order_id := requirement.order_id;
@@ -254,7 +331,7 @@ begin
             end loop;
         end if;
 
-        -- 7. What stays uncovered is the shortage ("falta") of this order and material; one closing row per
+        -- 6. What stays uncovered is the shortage ("falta") of this order and material; one closing row per
         --    requirement, zero when fully reserved, so that reserved + short = requirement row by row.
         scenario_id := requirement.scenario_id;
         order_id := requirement.order_id;
@@ -268,6 +345,8 @@ begin
 
     close arrivals;
     drop table if exists pg_temp.reservation_stock;
+    drop table if exists pg_temp.reservation_returns;
+    drop table if exists pg_temp.reservation_lots;
     return;
 end;
 $function$

@@ -39,7 +39,7 @@ def sample_rows(
         lot = f"L-{tag}-1"
         rows["stock_lots"].append(
             [scenario, lot, "MILK", "Fazenda Boa Vista", "", _ts(start + timedelta(hours=5)),
-             (day + timedelta(days=2)).isoformat(), "10000.0", "L", "released", "2.45", "3.6", "3.2", "250", "300"]
+             _ts(start + timedelta(hours=53)), "10000.0", "L", "released", "2.45", "3.6", "3.2", "250", "300"]
         )  # fmt: skip
         order = f"O-{tag}-1"
         planned = start + timedelta(hours=6)

@@ -79,7 +79,7 @@ other_lots as (
         coalesce(lot_consumptions.consumed_quantity, 0) as consumed_quantity,
         coalesce(lot_movements.sold_quantity, 0) as sold_quantity,
         coalesce(lot_movements.discarded_quantity, 0) as discarded_quantity,
-        stock_lots.expiry_date > data_horizons.data_last_date as is_usable_after_the_data
+        stock_lots.expires_at > data_horizons.data_last_date + interval '1 day' as is_usable_after_the_data
     from stock_lots
     inner join data_horizons
         on stock_lots.scenario_id = data_horizons.scenario_id

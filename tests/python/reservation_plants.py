@@ -1,9 +1,12 @@
 """Small random plants for the reservation tests: hypothesis strategies, raw-table loading and batching.
 
 A plant is a few real products (their real bill of materials from the seeds), lots of a few of their
-materials with random quantities, dates and QC status, and orders with random times and priorities, in
-one or two scenarios. Times are whole hours over a few days so that ties (same release instant, same
-expiry, lot expiring on the planned start day, exact fits) are frequent.
+materials with random quantities, times and QC status, and orders with random times and priorities, in
+one or two scenarios. Some orders are cancelled: before their release, after it, or at the instant another
+order is released; some cancelled orders have a replacement, released when they are cancelled or later (the
+planner's reschedule). Times are whole hours over a few days so that ties (same release instant, a cancellation
+and a release at the same instant, same expiry, a lot expiring at the planned start or a minute before it,
+exact fits) are frequent.
 """
 
 from __future__ import annotations
@@ -74,11 +77,19 @@ class Plant:
         )
 
     def batches(self, cuts: list[int]) -> list[Plant]:
-        """Split as the loader does: by day ranges of created_at (orders) and received_at (lots)."""
+        """Split as the loader does: by day ranges of created_at (orders) and received_at (lots). An order shows
+        what is known at the end of its batch: a cancellation after it is not there yet, and the batch in which it
+        happens restates the order (the loader upserts it)."""
         bounds = [T0 + timedelta(hours=hour) for hour in sorted(cuts)]
         split = [Plant([], []) for _ in range(len(bounds) + 1)]
         for order in self.orders:
-            split[bisect.bisect_left(bounds, order.created_at)].orders.append(order)
+            created = bisect.bisect_left(bounds, order.created_at)
+            cancelled = created if order.cancelled_at is None else bisect.bisect_left(bounds, order.cancelled_at)
+            if cancelled <= created:
+                split[created].orders.append(order)
+            else:
+                split[created].orders.append(replace(order, cancelled_at=None))
+                split[cancelled].orders.append(order)
         for lot in self.lots:
             split[bisect.bisect_left(bounds, lot.received_at)].lots.append(lot)
         return split
@@ -102,12 +113,13 @@ def plants(draw: st.DrawFn, max_orders: int = 10, max_lots: int = 10) -> Plant:
     orders: list[Order] = []
     lots: list[Lot] = []
     for scenario in scenarios:
+        scenario_orders: list[Order] = []
         for number in range(draw(st.integers(0, max_orders))):
             created_at = T0 + timedelta(hours=draw(st.integers(0, 72)))
             delay = draw(st.one_of(st.none(), st.integers(0, 12), st.integers(0, 12)))
             released_at = None if delay is None else created_at + timedelta(hours=delay)
             planned_start_at = (released_at or created_at) + timedelta(hours=draw(st.integers(0, 48)))
-            orders.append(
+            scenario_orders.append(
                 Order(
                     scenario_id=scenario,
                     order_id=f"OP-{number:03d}",
@@ -120,6 +132,8 @@ def plants(draw: st.DrawFn, max_orders: int = 10, max_lots: int = 10) -> Plant:
                     planned_kg=Decimal(draw(st.integers(0, 20))) + draw(st.sampled_from([Decimal(0), Decimal("0.5")])),
                 )
             )
+        replacements = draw(cancellations(scenario_orders))
+        orders.extend(scenario_orders + replacements)
         for number in range(draw(st.integers(0, max_lots))):
             material = draw(st.sampled_from(stocked))
             received_at = T0 + timedelta(hours=draw(st.integers(0, 72)))
@@ -130,12 +144,49 @@ def plants(draw: st.DrawFn, max_orders: int = 10, max_lots: int = 10) -> Plant:
                     lot_id=f"L-{number:03d}",
                     material_id=material,
                     received_at=received_at,
-                    expiry_date=received_at.date() + timedelta(days=draw(st.integers(0, 4))),
+                    # Whole hours after the reception, or a minute before one: at a planned start or just before.
+                    expires_at=received_at
+                    + timedelta(hours=draw(st.integers(1, 96)), minutes=draw(st.sampled_from([0, 0, -1]))),
                     quantity=EXACT.multiply(kg_equivalent, per_kg[material]),
                     qc_status=draw(st.sampled_from(["released"] * 4 + ["pending", "rejected"])),
                 )
             )
     return Plant(orders, lots)
+
+
+@st.composite
+def cancellations(draw: st.DrawFn, orders: list[Order]) -> list[Order]:
+    """Cancel some of the scenario's orders in place (the list is rewritten) and return their replacements."""
+    releases = sorted({order.released_at for order in orders if order.released_at is not None})
+    replacements: list[Order] = []
+    for index, order in enumerate(orders):
+        kind = draw(st.sampled_from(["none"] * 4 + ["before", "after", "at another release"]))
+        start = order.released_at or order.created_at
+        if kind == "before":  # at or before its release (or while not released)
+            cancelled_at = max(order.created_at, start - timedelta(hours=draw(st.integers(0, 6))))
+        elif kind == "after":
+            cancelled_at = start + timedelta(hours=draw(st.integers(1, 30)))
+        elif kind == "at another release" and [r for r in releases if r > start]:
+            cancelled_at = draw(st.sampled_from([r for r in releases if r > start]))
+        else:
+            continue
+        orders[index] = order = replace(order, cancelled_at=cancelled_at)
+        if draw(st.booleans()):
+            released_at = cancelled_at + timedelta(hours=draw(st.sampled_from([0, 0, 1, 5])))
+            planned_start_at = max(order.planned_start_at, released_at)
+            replacements.append(
+                replace(
+                    order,
+                    order_id=f"{order.order_id}-R",
+                    created_at=cancelled_at,
+                    released_at=released_at,
+                    planned_start_at=planned_start_at,
+                    due_date=max(order.due_date, planned_start_at.date()),
+                    cancelled_at=None,
+                    replaces_order_id=order.order_id,
+                )
+            )
+    return replacements
 
 
 def batch_cuts(max_batches: int = 5) -> st.SearchStrategy[list[int]]:
@@ -157,13 +208,23 @@ def ensure_partitions(conn: pg_connection, scenarios: Iterable[str] = SCENARIOS)
     conn.commit()
 
 
+def _status(order: Order) -> str:
+    if order.cancelled_at is not None:
+        return "cancelled"
+    return "planned" if order.released_at is None else "released"
+
+
 def insert_plant(conn: pg_connection, plant: Plant) -> None:
     with conn.cursor() as cursor:
         if plant.orders:
             execute_values(
                 cursor,
                 "insert into raw.production_orders (scenario_id, order_id, product_id, line_id, created_at,"
-                " released_at, planned_start_at, planned_end_at, due_date, priority, planned_kg, status) values %s",
+                " released_at, planned_start_at, planned_end_at, due_date, priority, planned_kg, status, cancelled_at,"
+                " replaces_order_id) values %s"
+                # A later batch restates an order (its cancellation), as the loader's upsert does.
+                " on conflict (scenario_id, order_id) do update set status = excluded.status,"
+                " cancelled_at = excluded.cancelled_at",
                 [
                     (
                         o.scenario_id,
@@ -177,7 +238,9 @@ def insert_plant(conn: pg_connection, plant: Plant) -> None:
                         o.due_date,
                         o.priority,
                         o.planned_kg,
-                        "planned" if o.released_at is None else "released",
+                        _status(o),
+                        o.cancelled_at,
+                        o.replaces_order_id,
                     )
                     for o in plant.orders
                 ],
@@ -186,7 +249,7 @@ def insert_plant(conn: pg_connection, plant: Plant) -> None:
             execute_values(
                 cursor,
                 "insert into raw.stock_lots (scenario_id, lot_id, material_id, supplier_name, received_at,"
-                " expiry_date, quantity, unit, qc_status, unit_cost_brl) values %s",
+                " expires_at, quantity, unit, qc_status, unit_cost_brl) values %s",
                 [
                     (
                         lot.scenario_id,
@@ -194,7 +257,7 @@ def insert_plant(conn: pg_connection, plant: Plant) -> None:
                         lot.material_id,
                         "Fazenda de teste",
                         lot.received_at,
-                        lot.expiry_date,
+                        lot.expires_at,
                         lot.quantity,
                         MATERIAL_UNITS[lot.material_id],
                         lot.qc_status,
@@ -246,11 +309,11 @@ def truncate(conn: pg_connection, *tables: str) -> None:
     conn.commit()
 
 
-Row = tuple[str, str, str, str, Decimal, Decimal]
+Row = tuple[str, str, str, str, Decimal, Decimal, Decimal, datetime | None]
 
 
 def as_rows(allocations: Iterable[Allocation | tuple]) -> list[Row]:
-    """Comparable rows: (scenario, order, material, lot or '', reserved, short), sorted."""
+    """Comparable rows: (scenario, order, material, lot or '', reserved, short, returned, returned_at), sorted."""
     rows = []
     for item in allocations:
         values = (
@@ -261,10 +324,23 @@ def as_rows(allocations: Iterable[Allocation | tuple]) -> list[Row]:
                 item.lot_id,
                 item.reserved_quantity,
                 item.short_quantity,
+                item.returned_quantity,
+                item.returned_at,
             )
             if isinstance(item, Allocation)
             else tuple(item)
         )
-        scenario_id, order_id, material_id, lot_id, reserved, short = values
-        rows.append((scenario_id, order_id, material_id, lot_id or "", Decimal(reserved), Decimal(short)))
-    return sorted(rows)
+        scenario_id, order_id, material_id, lot_id, reserved, short, returned, returned_at = values
+        rows.append(
+            (
+                scenario_id,
+                order_id,
+                material_id,
+                lot_id or "",
+                Decimal(reserved),
+                Decimal(short),
+                Decimal(returned),
+                returned_at,
+            )
+        )
+    return sorted(rows, key=lambda row: (*row[:7], row[7] or datetime.min))

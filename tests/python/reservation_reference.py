@@ -6,18 +6,24 @@ incremental state, every eligibility rule spelled out on every lot for every req
 
 Interpretations shared with the dbt model (documented in its yml):
 - requirement = planned kg × quantity per kg × (1 + scrap), exact decimal arithmetic, no rounding;
-- a lot is usable through its whole expiry day: eligible when expiry_date ≥ the planned start's date;
+- a lot's expiry is an instant (expires_at) and the lot is usable up to it: eligible when expires_at ≥ the
+  order's planned start;
 - received_at ≤ released_at is inclusive; QC status is the lot's status as loaded ('released' only);
 - orders with no released_at are not reserved; neither are orders released after the scenario's data
   horizon (the latest order created_at or lot received_at loaded), whose stock on hand is not known yet;
-- every requirement gets one shortage row (lot None), zero when fully reserved;
+- releases and cancellations are events of one time sequence; at the same instant a cancellation comes
+  before a release. A cancellation gives everything its order reserved back to the lots; an order cancelled at
+  or before its release reserves nothing (and has no rows); a cancellation after the data horizon has not
+  happened yet;
+- every requirement gets one shortage row (lot None), zero when fully reserved; every row of a cancelled order
+  says when it was given back (returned_at) and how much (returned_quantity = its reserved quantity);
 - an order's sequence number is its place among the scenario's reserved orders that have a bill of materials.
 """
 
 from __future__ import annotations
 
 import decimal
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -36,6 +42,8 @@ class Order:
     due_date: date
     priority: int
     planned_kg: Decimal
+    cancelled_at: datetime | None = None
+    replaces_order_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -44,7 +52,7 @@ class Lot:
     lot_id: str
     material_id: str
     received_at: datetime
-    expiry_date: date
+    expires_at: datetime
     quantity: Decimal
     qc_status: str
 
@@ -67,6 +75,8 @@ class Allocation:
     lot_id: str | None
     reserved_quantity: Decimal
     short_quantity: Decimal
+    returned_quantity: Decimal = Decimal(0)
+    returned_at: datetime | None = None
 
 
 def requirement_quantity(order: Order, line: RecipeLine) -> Decimal:
@@ -90,17 +100,27 @@ def can_serve(lot: Lot, order: Order, material_id: str, remaining: Decimal) -> b
         lot.scenario_id == order.scenario_id
         and lot.material_id == material_id
         and lot.received_at <= order.released_at
-        and lot.expiry_date >= order.planned_start_at.date()
+        and lot.expires_at >= order.planned_start_at
         and lot.qc_status == "released"
         and remaining > 0
     )
 
 
+def cancelled_first(order: Order) -> bool:
+    """Cancelled at or before its release: the cancellation comes first, the release reserves nothing."""
+    return order.cancelled_at is not None and order.released_at is not None and order.cancelled_at <= order.released_at
+
+
 def reserved_orders(orders: list[Order], lots: list[Lot]) -> list[Order]:
-    """Orders released up to their scenario's data horizon, in the sequence (released_at, priority, due date, id)."""
+    """Orders released up to their scenario's data horizon and not cancelled first, in the sequence
+    (released_at, priority, due date, id)."""
     horizons = data_horizons(orders, lots)
     released = [
-        order for order in orders if order.released_at is not None and order.released_at <= horizons[order.scenario_id]
+        order
+        for order in orders
+        if order.released_at is not None
+        and order.released_at <= horizons[order.scenario_id]
+        and not cancelled_first(order)
     ]
     # Scenarios never interact.
     released.sort(key=lambda o: (o.scenario_id, o.released_at, o.priority, o.due_date, o.order_id))
@@ -120,15 +140,36 @@ def sequence_numbers(orders: list[Order], lots: list[Lot], recipe_lines: list[Re
 
 def reserve(orders: list[Order], lots: list[Lot], recipe_lines: list[RecipeLine]) -> list[Allocation]:
     """Every reservation and shortage row the policy produces for the given data."""
-    released = reserved_orders(orders, lots)
+    horizons = data_horizons(orders, lots)
+    # Events: (scenario, instant, 0 for a cancellation / 1 for a release, priority, due date, order id).
+    events: list[tuple[tuple, str, Order]] = []
+    for order in reserved_orders(orders, lots):
+        key = (order.priority, order.due_date, order.order_id)
+        events.append(((order.scenario_id, order.released_at, 1, *key), "release", order))
+        if order.cancelled_at is not None and order.cancelled_at <= horizons[order.scenario_id]:
+            events.append(((order.scenario_id, order.cancelled_at, 0, *key), "cancellation", order))
+    events.sort(key=lambda event: event[0])
 
     remaining = {(lot.scenario_id, lot.lot_id): lot.quantity for lot in lots}
     allocations: list[Allocation] = []
-    for order in released:
+    rows_of: dict[tuple[str, str], list[int]] = {}
+    for _, kind, order in events:
+        rows = rows_of.setdefault((order.scenario_id, order.order_id), [])
+        if kind == "cancellation":
+            # Everything the order reserved goes back to its lots now, for the releases that follow.
+            for index in rows:
+                row = allocations[index]
+                if row.lot_id is not None:
+                    key = (row.scenario_id, row.lot_id)
+                    remaining[key] = EXACT.add(remaining[key], row.reserved_quantity)
+                allocations[index] = replace(
+                    row, returned_quantity=row.reserved_quantity, returned_at=order.cancelled_at
+                )
+            continue
         for line in sorted((r for r in recipe_lines if r.product_id == order.product_id), key=lambda r: r.material_id):
             still_needed = requirement_quantity(order, line)
-            # Lots in FEFO order (expiry, received_at, lot id).
-            for lot in sorted(lots, key=lambda lot: (lot.expiry_date, lot.received_at, lot.lot_id)):
+            # Lots in FEFO order (expires_at, received_at, lot id).
+            for lot in sorted(lots, key=lambda lot: (lot.expires_at, lot.received_at, lot.lot_id)):
                 if still_needed <= 0:
                     break
                 key = (lot.scenario_id, lot.lot_id)
@@ -137,9 +178,11 @@ def reserve(orders: list[Order], lots: list[Lot], recipe_lines: list[RecipeLine]
                 taken = min(still_needed, remaining[key])  # partial reservation
                 remaining[key] = EXACT.subtract(remaining[key], taken)  # final: later orders see the rest
                 still_needed = EXACT.subtract(still_needed, taken)
+                rows.append(len(allocations))
                 allocations.append(
                     Allocation(order.scenario_id, order.order_id, line.material_id, lot.lot_id, taken, Decimal(0))
                 )
+            rows.append(len(allocations))
             allocations.append(
                 Allocation(order.scenario_id, order.order_id, line.material_id, None, Decimal(0), max(still_needed, 0))
             )

@@ -113,7 +113,7 @@ def test_csv_format(plant: Path) -> None:
     assert set(samples["is_pass"]) <= {"true", "false"}
     lots = pd.read_csv(batch / "stock_lots.csv", dtype=str)
     assert lots["received_at"].str.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d").all()
-    assert lots["expiry_date"].str.fullmatch(r"\d{4}-\d\d-\d\d").all()
+    assert lots["expires_at"].str.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d").all()
 
 
 # --- coherence ------------------------------------------------------------------------------------------------
@@ -210,14 +210,15 @@ def test_consumption_follows_the_bill_of_materials(loader: Callable[[str, str], 
     scrap = recipes.groupby("material_id").scrap_factor.max()
     for material_id, value in ratio.items():
         assert 0.95 <= value <= 1.05 + 2 * scrap[material_id], (material_id, value)
-    # Lots are never over-issued, issues come after reception and before expiry.
+    # Lots are never over-issued, issues come after reception and no later than the lot's expiry instant (raw milk
+    # is never used more than 48 h after its reception).
     issued = consumptions.groupby("lot_id").quantity.sum()
     quantity = lots.set_index("lot_id").quantity
     assert (issued <= quantity.reindex(issued.index) + 1e-6).all()
     joined = consumptions.merge(lots, on="lot_id", suffixes=("", "_lot"))
     assert len(joined) == len(consumptions)
     assert (pd.to_datetime(joined.consumed_at) >= pd.to_datetime(joined.received_at)).all()
-    assert (pd.to_datetime(joined.consumed_at).dt.normalize() <= pd.to_datetime(joined.expiry_date)).all()
+    assert (pd.to_datetime(joined.consumed_at) <= pd.to_datetime(joined.expires_at)).all()
     assert (joined.qc_status == "released").all()
     # Whey comes from finished cheese orders and feeds ricotta.
     whey = lots[lots.material_id == "WHEY"]
@@ -226,11 +227,10 @@ def test_consumption_follows_the_bill_of_materials(loader: Callable[[str, str], 
     milk = lots[lots.material_id == "MILK"]
     per_day = milk.groupby(pd.to_datetime(milk.received_at).dt.date).size()
     assert per_day.between(10, 14).all()
-    assert (
-        (pd.to_datetime(milk.expiry_date) - pd.to_datetime(milk.received_at).dt.normalize())
-        .eq(pd.Timedelta(days=2))
-        .all()
-    )
+    assert (pd.to_datetime(milk.expires_at) - pd.to_datetime(milk.received_at)).eq(pd.Timedelta(hours=48)).all()
+    # Purchased lots and whey expire at midnight after the last day of their shelf life.
+    others = lots[lots.material_id != "MILK"]
+    assert (pd.to_datetime(others.expires_at) == pd.to_datetime(others.expires_at).dt.normalize()).all()
 
 
 def test_good_kg_and_rejections_agree(loader: Callable[[str, str], pd.DataFrame]) -> None:
@@ -489,7 +489,7 @@ def test_every_lot_balances_and_no_milk_is_used_after_48_hours(loader: Callable[
         assert not movements.lot_id.duplicated().any()
         moved = movements.groupby("lot_id").quantity.sum()
         left = lots.quantity - consumed.reindex(lots.index, fill_value=0) - moved.reindex(lots.index, fill_value=0)
-        still_usable = pd.to_datetime(lots.expiry_date) > pd.Timestamp(END)
+        still_usable = pd.to_datetime(lots.expires_at) > pd.Timestamp(END) + pd.Timedelta(days=1)
         assert (left[~still_usable].abs() < 0.01).all(), left[~still_usable][left.abs() >= 0.01].head()
         assert (left[still_usable] > -0.01).all()
         refused = lots[lots.qc_status == "rejected"]

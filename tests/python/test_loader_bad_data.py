@@ -41,7 +41,7 @@ PLAUSIBLE_TYPE_BAD_VALUES = [
     ("production_orders", 3, "created_at", "2025-01-02T00:00:00Z", "time-zone offset"),
     ("maintenance_events", 2, "started_at", "2025-01-01 15:00:00-03:00", "time-zone offset"),
     ("iot_readings", 3, "read_at", "20250-01-01 06:00:00", "year 20250"),
-    ("stock_lots", 2, "expiry_date", "20250-01-03", "year 20250"),
+    ("stock_lots", 2, "expires_at", "20250-01-03 05:00:00", "year 20250"),
     ("weather_daily", 2, "weather_date", "1900-01-01", "1990..2200"),
 ]
 

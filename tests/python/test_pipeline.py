@@ -57,8 +57,8 @@ def test_summary_reports_every_layer(built_pipeline: BuiltPipeline) -> None:
 def reservation_rows(built_pipeline: BuiltPipeline) -> list[tuple]:
     with connect(built_pipeline.settings) as conn, conn.cursor() as cursor:
         cursor.execute(
-            "select scenario_id, order_id, material_id, lot_id, reserved_quantity, short_quantity"
-            " from intermediate.int_stock_reservations_allocated order by 1, 2, 3, 4"
+            "select scenario_id, order_id, material_id, lot_id, reserved_quantity, short_quantity,"
+            " returned_quantity, returned_at from intermediate.int_stock_reservations_allocated order by 1, 2, 3, 4"
         )
         return cursor.fetchall()
 
@@ -74,7 +74,8 @@ def test_continued_days_build_incrementally_as_a_full_refresh_would(built_pipeli
     assert "ERROR=0" in build.stdout
     incremental = reservation_rows(built_pipeline)
     assert len(incremental) > len(before), "the continued week released orders to reserve"
-    assert set(before) <= set(incremental), "reservations are final: an incremental run never changes them"
+    # A cancellation in the continued week marks its order's rows as given back; nothing else changes.
+    assert {row[:6] for row in before} <= {row[:6] for row in incremental}, "reservations are final"
 
     built_pipeline.dbt("run", "--select", "int_stock_reservations_allocated", "--full-refresh")
     assert reservation_rows(built_pipeline) == incremental

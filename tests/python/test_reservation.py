@@ -5,7 +5,8 @@ Property-based (hypothesis) on small random plants, against the real PostgreSQL,
   directly through psycopg2, which costs milliseconds;
 - a handful go through `dbt run` itself (full refresh, then the same data in k batches, then one scenario
   replaced as the loader replaces it, which the next incremental run computes again from scratch);
-- the late-arriving order fails the incremental run with a message naming it and asking for a full refresh;
+- the late-arriving order, and the late-arriving cancellation, fail the incremental run with a message naming
+  it and asking for a full refresh;
 - `dbt build` of the reservation models runs their unit tests and invariant data tests;
 - the allocator function is installed once, and again only when its definition changes.
 """
@@ -51,6 +52,9 @@ TABLE = f"intermediate.{MODEL}"
 RAW_TABLES = ("raw.production_orders", "raw.stock_lots")
 LOAD_AUDIT = "raw.load_audit"
 ALLOCATOR = "intermediate.allocate_stock_reservations"
+COLUMNS = (
+    "scenario_id, order_id, material_id, lot_id, reserved_quantity, short_quantity, returned_quantity, returned_at"
+)
 EXAMPLES: Counter[str] = Counter()
 
 
@@ -64,9 +68,7 @@ class ReservationDb:
 
     def model_rows(self) -> list[tuple]:
         with self.conn.cursor() as cursor:
-            cursor.execute(
-                f"select scenario_id, order_id, material_id, lot_id, reserved_quantity, short_quantity from {TABLE}"
-            )
+            cursor.execute(f"select {COLUMNS} from {TABLE}")
             rows = cursor.fetchall()
         self.conn.commit()
         return as_rows(rows)
@@ -76,10 +78,7 @@ class ReservationDb:
 
     def run_full_refresh_sql(self) -> list[tuple]:
         with self.conn.cursor() as cursor:
-            cursor.execute(
-                "select scenario_id, order_id, material_id, lot_id, reserved_quantity, short_quantity"
-                f" from ({self.full_refresh_sql}) as model"
-            )
+            cursor.execute(f"select {COLUMNS} from ({self.full_refresh_sql}) as model")
             rows = cursor.fetchall()
         self.conn.commit()
         return as_rows(rows)
@@ -105,8 +104,13 @@ class ReservationDb:
         return found
 
     def run_incremental_sql(self) -> None:
+        """As dbt's delete+insert does: rows of orders cancelled now replace their stored rows (same key)."""
         with self.conn.cursor() as cursor:
-            cursor.execute(f"insert into {TABLE} select * from ({self.incremental_sql}) as model")
+            cursor.execute(f"create temp table increment on commit drop as select * from ({self.incremental_sql}) as m")
+            cursor.execute(
+                f"delete from {TABLE} where stock_allocation_key in (select stock_allocation_key from increment)"
+            )
+            cursor.execute(f"insert into {TABLE} select * from increment")
         self.conn.commit()
 
 
@@ -146,6 +150,7 @@ def _reference_sequence_numbers(plant: Plant) -> dict[tuple, int]:
 def _describe(rows: list[tuple], batches: int) -> None:
     """Hypothesis statistics (--hypothesis-show-statistics): what the examples exercised."""
     event(f"batches: {batches}")
+    event("has stock given back" if any(row[6] > 0 for row in rows) else "nothing given back")
     reserved = Counter((row[0], row[1], row[2]) for row in rows if row[3])
     short = {(row[0], row[1], row[2]) for row in rows if not row[3] and row[5] > 0}
     event("has reservations" if reserved else "no reservation")
@@ -249,7 +254,14 @@ def test_dbt_run_recomputes_a_replaced_scenario(
     truncate(db.conn, LOAD_AUDIT)
 
 
-def _order(order_id: str, created_h: int, released_h: int, start_h: int, planned_kg: str = "10") -> Order:
+def _order(
+    order_id: str,
+    created_h: int,
+    released_h: int,
+    start_h: int,
+    planned_kg: str = "10",
+    cancelled_h: int | None = None,
+) -> Order:
     return Order(
         scenario_id="baseline",
         order_id=order_id,
@@ -260,20 +272,27 @@ def _order(order_id: str, created_h: int, released_h: int, start_h: int, planned
         due_date=(T0 + timedelta(hours=start_h, days=1)).date(),
         priority=2,
         planned_kg=Decimal(planned_kg),
+        cancelled_at=None if cancelled_h is None else T0 + timedelta(hours=cancelled_h),
     )
 
 
 def _milk_lot(lot_id: str, received_h: int, litres: str) -> Lot:
     received_at = T0 + timedelta(hours=received_h)
-    return Lot(
-        "baseline", lot_id, "MILK", received_at, received_at.date() + timedelta(days=2), Decimal(litres), "released"
-    )
+    return Lot("baseline", lot_id, "MILK", received_at, received_at + timedelta(hours=48), Decimal(litres), "released")
 
 
 def _clock(received_h: int) -> Lot:
     """An empty salt lot: moves the scenario's data horizon (latest event loaded) to `received_h`."""
     received_at = T0 + timedelta(hours=received_h)
-    return Lot("baseline", f"L-CLOCK-{received_h}", "SALT", received_at, received_at.date(), Decimal(0), "released")
+    return Lot(
+        "baseline",
+        f"L-CLOCK-{received_h}",
+        "SALT",
+        received_at,
+        received_at + timedelta(hours=1),
+        Decimal(0),
+        "released",
+    )
 
 
 def test_late_order_fails_the_incremental_run(reservation_db: ReservationDb) -> None:
@@ -302,6 +321,76 @@ def test_late_order_fails_the_incremental_run(reservation_db: ReservationDb) -> 
     assert reserved == {"OP-EARLY": Decimal("101.000"), "OP-LATE": Decimal("49.000")}
 
 
+def _cancel(conn: psycopg2.extensions.connection, order_id: str, cancelled_h: int) -> None:
+    """The ERP restates an order as cancelled (the loader upserts it)."""
+    with conn.cursor() as cursor:
+        cursor.execute(
+            "update raw.production_orders set status = 'cancelled', cancelled_at = %s where order_id = %s",
+            (T0 + timedelta(hours=cancelled_h), order_id),
+        )
+    conn.commit()
+
+
+def test_late_cancellation_fails_the_incremental_run(reservation_db: ReservationDb) -> None:
+    """A cancellation at or before the last event processed would have given stock back to orders already
+    served: refused, by name, with the way out; the full refresh places it exactly."""
+    db = reservation_db
+    first = Plant(
+        [_order("OP-EARLY", 8, 10, 20), _order("OP-NEXT", 9, 12, 22)], [_milk_lot("L-1", 6, "150"), _clock(13)]
+    )
+    truncate(db.conn, *RAW_TABLES)
+    insert_plant(db.conn, first)
+    db.dbt("run", "--select", MODEL, "--full-refresh")
+
+    _cancel(db.conn, "OP-EARLY", 11)  # before OP-NEXT's release at 12, already processed
+    result = db.dbt("run", "--select", MODEL, check=False)
+    assert result.returncode != 0
+    assert "baseline/OP-EARLY (cancelled 2025-03-01 11:00:00, last processed 2025-03-01 12:00:00)" in result.stdout
+    assert f"dbt build --full-refresh -s {MODEL}" in result.stdout
+    assert db.model_rows() == _reference_rows(first)  # nothing was changed
+
+    db.dbt("run", "--select", MODEL, "--full-refresh")
+    cancelled = Plant([_order("OP-EARLY", 8, 10, 20, cancelled_h=11), first.orders[1]], first.lots)
+    assert db.model_rows() == _reference_rows(cancelled)
+    # OP-EARLY's 101 L came back at 11:00, before OP-NEXT's release: it gets all the lot's 150 L now.
+    reserved = {(row[1], row[3]): (row[4], row[6]) for row in db.model_rows() if row[2] == "MILK" and row[3]}
+    assert reserved == {
+        ("OP-EARLY", "L-1"): (Decimal("101.000"), Decimal("101.000")),
+        ("OP-NEXT", "L-1"): (Decimal("101.000"), Decimal(0)),
+    }
+
+
+def test_cancellation_in_a_later_run_returns_stock_to_a_release_at_the_same_instant(
+    reservation_db: ReservationDb,
+) -> None:
+    """Day one: OP-A reserves the only milk lot. Day two: OP-A is cancelled at 26:00 and its replacement OP-A-R
+    released at that same instant (the cancellation comes first) takes the milk back; OP-B, released later, is
+    short. The incremental run gives the full refresh's rows, and OP-A's rows say what they gave back and when."""
+    db = reservation_db
+    truncate(db.conn, *RAW_TABLES)
+    day_one = Plant([_order("OP-A", 1, 2, 30)], [_milk_lot("L-1", 0, "101"), _clock(3)])
+    insert_plant(db.conn, day_one)
+    db.dbt("run", "--select", MODEL, "--full-refresh")
+    _cancel(db.conn, "OP-A", 26)
+    day_two = Plant([_order("OP-B", 25, 27, 30), _order("OP-A-R", 26, 26, 30)], [_clock(28)])
+    insert_plant(db.conn, day_two)
+    db.dbt("run", "--select", MODEL)
+    everything = Plant([_order("OP-A", 1, 2, 30, cancelled_h=26), *day_two.orders], day_one.lots + day_two.lots)
+    rows = db.model_rows()
+    assert rows == _reference_rows(everything)
+    milk = {(row[1], row[3]): (row[4], row[5], row[6], row[7]) for row in rows if row[2] == "MILK"}
+    cancelled_at = T0 + timedelta(hours=26)
+    assert milk == {
+        ("OP-A", "L-1"): (Decimal("101.000"), Decimal(0), Decimal("101.000"), cancelled_at),
+        ("OP-A", ""): (Decimal(0), Decimal(0), Decimal(0), cancelled_at),
+        ("OP-A-R", "L-1"): (Decimal("101.000"), Decimal(0), Decimal(0), None),
+        ("OP-A-R", ""): (Decimal(0), Decimal(0), Decimal(0), None),
+        ("OP-B", ""): (Decimal(0), Decimal("101.000"), Decimal(0), None),
+    }
+    db.dbt("run", "--select", MODEL, "--full-refresh")
+    assert db.model_rows() == rows
+
+
 def test_lot_received_after_the_watermark_serves_later_orders_only(reservation_db: ReservationDb) -> None:
     db = reservation_db
     truncate(db.conn, *RAW_TABLES)
@@ -325,7 +414,18 @@ def test_dbt_build_runs_unit_tests_and_invariants(reservation_db: ReservationDb)
     """Unit tests (boundary cases) and the invariant data tests pass on a contended plant."""
     db = reservation_db
     truncate(db.conn, *RAW_TABLES)
-    orders = [_order(f"OP-{n:02d}", n, n + 1 + n % 3, n + 10 + n % 5, str(5 + n % 7)) for n in range(30)]
+    # Every fifth order is cancelled: some before their release, some after, some as another order is released.
+    orders = [
+        _order(
+            f"OP-{n:02d}",
+            n,
+            n + 1 + n % 3,
+            n + 10 + n % 5,
+            str(5 + n % 7),
+            None if n % 5 else n + (0, 3, 6)[n // 5 % 3],
+        )
+        for n in range(30)
+    ]
     lots = [_milk_lot(f"L-{n:02d}", 2 * n, str(40 + 13 * n % 90)) for n in range(20)]
     insert_plant(db.conn, Plant(orders, lots))
     result = db.dbt(

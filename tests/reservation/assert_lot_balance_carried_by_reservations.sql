@@ -1,5 +1,6 @@
--- The balance incremental runs start from: a lot's last reservation (its smallest lot_remaining_quantity) leaves
--- exactly its quantity minus everything reserved from it. Returns the lots whose carried balance is off.
+-- The balance each reservation records (lot_remaining_quantity) is the lot's quantity less what is outstanding
+-- right after it: every reservation from the lot up to it, less what cancellations gave back before it (at the
+-- same instant a cancellation comes first). Returns the reservations whose recorded balance is off.
 
 with
 
@@ -15,33 +16,68 @@ stock_lots as (
 
 ),
 
-balance_per_lot as (
+lot_events as (
 
     select
         scenario_id,
         lot_id,
-        sum(reserved_quantity) as reserved_quantity,
-        min(lot_remaining_quantity) as carried_balance_quantity
+        order_id,
+        priority,
+        due_date,
+        released_at as event_at,
+        1 as event_rank,
+        reserved_quantity as outstanding_change,
+        lot_remaining_quantity
     from allocations
     where lot_id is not null
-    group by scenario_id, lot_id
+
+    union all
+
+    select
+        scenario_id,
+        lot_id,
+        order_id,
+        priority,
+        due_date,
+        returned_at as event_at,
+        0 as event_rank,
+        -returned_quantity as outstanding_change,
+        null as lot_remaining_quantity
+    from allocations
+    where lot_id is not null and returned_at is not null
+
+),
+
+outstanding as (
+
+    select
+        *,
+        sum(outstanding_change) over (
+            partition by scenario_id, lot_id
+            order by event_at, event_rank, priority, due_date, order_id
+            rows between unbounded preceding and current row
+        ) as outstanding_quantity
+    from lot_events
 
 ),
 
 final as (
 
     select
-        balance_per_lot.scenario_id,
-        balance_per_lot.lot_id,
+        outstanding.scenario_id,
+        outstanding.lot_id,
+        outstanding.order_id,
         stock_lots.quantity,
-        balance_per_lot.reserved_quantity,
-        balance_per_lot.carried_balance_quantity
-    from balance_per_lot
+        outstanding.outstanding_quantity,
+        outstanding.lot_remaining_quantity
+    from outstanding
     inner join stock_lots
         on
-            balance_per_lot.scenario_id = stock_lots.scenario_id
-            and balance_per_lot.lot_id = stock_lots.lot_id
-    where balance_per_lot.carried_balance_quantity <> stock_lots.quantity - balance_per_lot.reserved_quantity
+            outstanding.scenario_id = stock_lots.scenario_id
+            and outstanding.lot_id = stock_lots.lot_id
+    where
+        outstanding.event_rank = 1
+        and outstanding.lot_remaining_quantity is distinct from stock_lots.quantity - outstanding.outstanding_quantity
 
 )
 

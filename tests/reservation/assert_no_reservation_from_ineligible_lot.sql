@@ -1,5 +1,6 @@
 -- Invariant (DOMAIN.md §3): no reservation from a lot that fails the rule: same material, received by the
--- release, not expired on the planned start day, QC released. Returns the offending reservations.
+-- release, not expired at the planned start (expires_at ≥ planned_start_at), QC released.
+-- Returns the offending reservations.
 
 with
 
@@ -27,7 +28,7 @@ final as (
         allocations.released_at,
         stock_lots.received_at,
         allocations.planned_start_at,
-        stock_lots.expiry_date,
+        stock_lots.expires_at,
         stock_lots.qc_status
     from allocations
     left join stock_lots
@@ -40,7 +41,7 @@ final as (
             stock_lots.lot_id is null
             or stock_lots.material_id != allocations.material_id
             or stock_lots.received_at > allocations.released_at
-            or stock_lots.expiry_date < cast(allocations.planned_start_at as date)
+            or stock_lots.expires_at < allocations.planned_start_at
             or not stock_lots.is_qc_released
         )
 

@@ -6,13 +6,14 @@
     - balance at the end of day d = quantity received - everything consumed, sold or discarded from the lot
       through d (stg_erp__stock_movements: milk left over at its last review before the 48 h mark, other
       materials at the end of their expiry day);
-    - a lot is usable through its whole expiry day (as in the reservation): at the end of its expiry day what
-      is left without a movement is written off (expired_quantity, 0 when every leftover has its movement) and
-      it is no longer on hand;
-    - a reservation is held from the order's release until the order starts (its materials are issued then),
-      and not by a cancelled order; it is at risk when the lot expires before the order's start date (its
-      actual start, or for an order not started yet the later of its planned start and the day after the data
-      horizon, the earliest it can still start).
+    - a lot expires at an instant (expires_at: raw milk 48 h after reception, other lots at midnight after their
+      last day); its expiry day is the day that instant falls in (the day before, for midnight): at the end of
+      that day what is left without a movement is written off (expired_quantity, 0 when every leftover has its
+      movement) and it is no longer on hand;
+    - a reservation is held from the order's release until the order starts (its materials are issued then) or
+      is cancelled (its reservation given back, int_stock_reservations_allocated.returned_at); it is at risk
+      when the lot expires before the order's start (its actual start, or for an order not started yet the
+      later of its planned start and the day after the data horizon, the earliest it can still start).
 -#}
 
 with
@@ -90,7 +91,9 @@ released_lots as (
         stock_lots.quantity,
         stock_lots.unit,
         cast(stock_lots.received_at as date) as received_date,
-        stock_lots.expiry_date,
+        stock_lots.expires_at,
+        -- The day the lot expires in; a lot expiring at midnight was usable through the whole day before.
+        cast(stock_lots.expires_at - interval '1 microsecond' as date) as expiry_date,
         data_horizons.horizon_date
     from stock_lots
     inner join data_horizons
@@ -175,7 +178,8 @@ lot_day_balances as (
 ),
 
 -- Reservations held at the end of a day: from the order's release to the eve of its start (to the horizon
--- while it has not started), and only while the lot is on hand (to the eve of its expiry day).
+-- while it has not started) or of its cancellation, and only while the lot is on hand (to the eve of its expiry
+-- day). A cancelled order's reservation is given back, never at risk.
 held_reservations as (
 
     select
@@ -185,11 +189,13 @@ held_reservations as (
         cast(stock_allocations.released_at as date) as held_from_date,
         least(
             coalesce(cast(production_orders.actual_start_at as date) - 1, data_horizons.horizon_date),
+            cast(coalesce(stock_allocations.returned_at, production_orders.cancelled_at) as date) - 1,
             released_lots.expiry_date - 1
         ) as held_through_date,
-        released_lots.expiry_date < coalesce(
-            cast(production_orders.actual_start_at as date),
-            greatest(cast(production_orders.planned_start_at as date), data_horizons.horizon_date + 1)
+        coalesce(stock_allocations.returned_at, production_orders.cancelled_at) is null
+        and released_lots.expires_at < coalesce(
+            production_orders.actual_start_at,
+            greatest(production_orders.planned_start_at, cast(data_horizons.horizon_date + 1 as timestamp))
         ) as is_at_risk
     from stock_allocations
     inner join production_orders
@@ -202,9 +208,7 @@ held_reservations as (
             and stock_allocations.lot_id = released_lots.lot_id
     inner join data_horizons
         on stock_allocations.scenario_id = data_horizons.scenario_id
-    where
-        stock_allocations.allocation_kind = 'reservation'
-        and production_orders.status != 'cancelled'
+    where stock_allocations.allocation_kind = 'reservation'
 
 ),
 
@@ -240,6 +244,7 @@ final as (
         lot_day_balances.lot_id,
         lot_day_balances.material_id,
         lot_day_balances.stock_date,
+        lot_day_balances.expires_at,
         lot_day_balances.expiry_date,
         lot_day_balances.unit,
         lot_day_balances.received_quantity,

@@ -89,7 +89,7 @@ lot_flows as (
         milk_lots.lot_id,
         milk_lots.supplier_name,
         milk_lots.received_at,
-        milk_lots.expiry_date,
+        milk_lots.expires_at,
         milk_lots.qc_status,
         milk_lots.cbt_thousand_cfu_per_ml,
         milk_lots.quantity as received_l,
@@ -123,7 +123,7 @@ final as (
         supplier_name,
         received_at,
         cast(received_at as date) as received_date,
-        expiry_date,
+        expires_at,
         qc_status = 'rejected' as is_refused_at_reception,
         cbt_thousand_cfu_per_ml,
         received_l,
@@ -131,7 +131,7 @@ final as (
         sold_spot_l,
         discarded_l,
         case
-            when expiry_date > data_last_date then received_l - consumed_l - sold_spot_l - discarded_l
+            when expires_at > data_last_date + interval '1 day' then received_l - consumed_l - sold_spot_l - discarded_l
             else 0
         end as on_hand_l,
         spot_sale_value_brl,

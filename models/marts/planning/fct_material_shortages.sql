@@ -10,7 +10,8 @@
     The shortage report ("faltas de reserva"): one row per scenario, order and material that the stock on hand at
     the order's release could not fully cover, with what was required, reserved and is short. Requirements come
     through the reservation model only (it carries each requirement with its allocation); the order's product,
-    line and planned kilos come from the order itself.
+    line and planned kilos come from the order itself. A cancelled order's shortage is no longer one (it gave its
+    requirement up); its replacement, an order of its own, shows its own.
 -#}
 
 with
@@ -39,7 +40,8 @@ raw_materials as (
 
 ),
 
--- The closing row of each (order, material) carries the requirement and what stayed short.
+-- The closing row of each (order, material) carries the requirement and what stayed short; an order cancelled
+-- (within the loaded data) has all its rows marked returned_at.
 shortages as (
 
     select
@@ -54,7 +56,7 @@ shortages as (
         short_quantity,
         unit
     from allocations
-    where allocation_kind = 'shortage' and short_quantity > 0
+    where allocation_kind = 'shortage' and short_quantity > 0 and returned_at is null
 
 ),
 

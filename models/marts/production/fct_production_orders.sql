@@ -53,22 +53,32 @@ raw_materials as (
 
 -- One pass over the allocation rows: each (order, material) has one closing 'shortage' row carrying its
 -- requirement and what stayed short, plus a 'reservation' row per lot reserved (int_stock_reservations_allocated).
+-- A cancelled order gave its requirement up: its shortage no longer counts (as in fct_material_shortages).
 reservations as (
 
     select
         allocations.scenario_id,
         allocations.order_id,
         count(*) filter (where allocations.allocation_kind = 'shortage') as required_material_count,
-        count(*) filter (where allocations.short_quantity > 0) as short_material_count,
-        sum(allocations.short_quantity * raw_materials.unit_cost_brl) as short_material_value_brl,
+        count(*) filter (where allocations.short_quantity > 0 and allocations.returned_at is null)
+            as short_material_count,
+        coalesce(
+            sum(allocations.short_quantity * raw_materials.unit_cost_brl) filter (
+                where allocations.returned_at is null
+            ),
+            0
+        ) as short_material_value_brl,
         sum(allocations.requirement_quantity) filter (
             where allocations.allocation_kind = 'shortage' and allocations.material_id = products.input_material_id
         ) as input_required_l,
         sum(allocations.reserved_quantity) filter (
             where allocations.material_id = products.input_material_id
         ) as input_reserved_l,
-        sum(allocations.short_quantity) filter (
-            where allocations.material_id = products.input_material_id
+        coalesce(
+            sum(allocations.short_quantity) filter (
+                where allocations.material_id = products.input_material_id and allocations.returned_at is null
+            ),
+            0
         ) as input_short_l
     from allocations
     inner join production_orders

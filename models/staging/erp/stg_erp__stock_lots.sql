@@ -19,7 +19,7 @@ renamed as (
 
         -- timestamps and dates
         cast(received_at as timestamp) as received_at,
-        cast(expiry_date as date) as expiry_date,
+        cast(expires_at as timestamp) as expires_at,
 
         -- quantities (quantity is in the material's own unit, named by unit)
         cast(quantity as numeric) as quantity,
