@@ -297,11 +297,11 @@ def simulate_batch(
     planner = Planner(seed, reference, windows, spec.scale, state.line_pointers, state.demand_backlog_kg)
     rescheduler = Rescheduler(reference, planner, executor, lines)
     # Stops the planner learns of when they start: (minute, line, end), handled in time order with execution.
-    line_stops = []
-    if breakdown is not None and first_minute <= breakdown.start_minute < horizon:
-        line_stops.append(
-            (breakdown.start_minute, equipment_by_id[breakdown.equipment_id].line_id, breakdown.end_minute)
-        )
+    line_stops = sorted(
+        (breakdown.start_minute, equipment_by_id[breakdown.equipment_id].line_id, breakdown.end_minute)
+        for breakdown in effects.breakdowns(spec.first_day, spec.last_day)
+        if first_minute <= breakdown.start_minute < horizon
+    )
 
     def advance(limit: int) -> None:
         while line_stops and line_stops[0][0] < limit:

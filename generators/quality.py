@@ -115,7 +115,10 @@ class QualityLab:
                 shift = 0.0
                 if test.test_id == "fat" and inputs.fat_pct is not None:
                     shift = (inputs.fat_pct - 3.6) * 2.0
-                value = round(float(rng.normal(center + shift, width / parameters.LAB_SPREAD_DIVISOR * spread)), 2)
+                # A widened spread can reach below zero on a narrow spec (salt of a fresh cheese); no assay reads that.
+                value = max(
+                    round(float(rng.normal(center + shift, width / parameters.LAB_SPREAD_DIVISOR * spread)), 2), 0.0
+                )
             passed = test.spec_min <= value <= test.spec_max
             if not passed:
                 failed.add(test.test_id)

@@ -60,7 +60,7 @@ T = TypeVar("T")
 
 DEFAULT_SEED = 42
 DEFAULT_SCALE = 1.0
-DEFAULT_IOT_INTERVAL_MIN = 1
+DEFAULT_IOT_INTERVAL_MIN = 15
 
 
 def _given_or(value: T | None, fallback: T) -> T:
@@ -155,8 +155,8 @@ def generate(
             help=f"First simulated day (plant local date); a batch lies between {FIRST_SUPPORTED_DATE} and "
             f"{LAST_SUPPORTED_DATE}. Ignored with --continue.",
         ),
-    ] = dt.datetime(2025, 11, 1),
-    days: Annotated[int, typer.Option(help="Number of days to simulate in this batch.", min=1, max=3660)] = 60,
+    ] = dt.datetime(2025, 3, 1),
+    days: Annotated[int, typer.Option(help="Number of days to simulate in this batch.", min=1, max=3660)] = 365,
     scale: Annotated[
         float | None,
         typer.Option(
