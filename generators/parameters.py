@@ -56,7 +56,7 @@ PRIORITY_DUE_DAYS = (1, 2, 3, 3, 4)
 # supply follows the season (below) while demand is flat, so the rainy-season surplus is sold spot or discarded and
 # the dry-season trough runs close to the need (DOMAIN.md §2, realistic ranges: 2-10 % of milk received not used).
 FARM_COUNT = 12
-MILK_SUPPLY_MARGIN = 1.07
+MILK_SUPPLY_MARGIN = 1.15
 # Supply by calendar month relative to the rainy-season peak (safra, October-March), Southeast Brazil: the dry
 # season (entressafra) falls 16-20 % below it in June-September. Mid-month values, interpolated day by day.
 MILK_SUPPLY_BY_MONTH = (1.00, 0.99, 0.96, 0.92, 0.88, 0.84, 0.81, 0.80, 0.82, 0.88, 0.95, 1.00)
@@ -180,7 +180,7 @@ VAT_FILL_MIN = 45
 # Quality: lab results spread around the spec centre with sd = spec width / LAB_SPREAD_DIVISOR (half-width ≈ 2.5 sd,
 # about 1 % of each test out of spec), widened by the process excursions of the run; coliforms are log-normal
 # around this share of their limit, raised by poor milk and excursions.
-LAB_SPREAD_DIVISOR = 5.0
+LAB_SPREAD_DIVISOR = 6.0
 COLIFORM_MEDIAN_SHARE = 0.12
 # Milk is poor from CBT_POOR_FROM thousand CFU/mL on, fully so at CBT_POOR_AT (the legal limit is 300).
 CBT_POOR_FROM = 150.0
@@ -188,8 +188,8 @@ CBT_POOR_AT = 400.0
 # Process risk = hours out of spec during the run (process sensors of the line and, for milk products, the
 # pasteurizer), capped: each hour adds these probabilities to the causes it drives.
 PROCESS_RISK_CAP_H = 3.0
-PROCESS_RISK_GAIN: dict[str, float] = {"mechanical_openings": 0.08, "moisture_out_of_spec": 0.12, "cracks": 0.10}
-POOR_MILK_GAIN: dict[str, float] = {"early_blowing": 0.25, "late_blowing": 0.10}
+PROCESS_RISK_GAIN: dict[str, float] = {"mechanical_openings": 0.03, "moisture_out_of_spec": 0.05, "cracks": 0.04}
+POOR_MILK_GAIN: dict[str, float] = {"early_blowing": 0.10, "late_blowing": 0.04}
 
 # Energy against the "horária verde" tariff: ponta is PONTA_HOURS on weekdays that are not holidays. Refrigeration
 # pre-cools the rooms (thermal mass) in the hours before ponta and eases during it; boiler/CIP and other utility
