@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -81,3 +82,50 @@ class BuiltPipeline:
             text=True,
             check=False,
         )
+
+
+def run_tagged_tests(settings: ConnectionSettings, target: Path, tag: str) -> list[dict]:
+    """`dbt test` of every test with the tag; one entry per test of the manifest: name, kind (the generic test's
+    name, or 'singular'), model, status, failures, severity and expected_to_fail reason (None when unmarked).
+
+    A tagged test that did not run fails here: an entry per test, not per result, so none can go missing.
+    """
+    dbt = make_dbt_runner(settings, target)
+    result = dbt("test", "--select", f"tag:{tag}", check=False)
+    assert result.returncode == 0, f"a {tag} test errored or failed at severity error:\n{result.stdout[-4000:]}"
+    nodes = json.loads(Path(target, "manifest.json").read_text())["nodes"]
+    tagged = {
+        unique_id: node for unique_id, node in nodes.items() if node["resource_type"] == "test" and tag in node["tags"]
+    }
+    # run_results also holds the on-run-start hook
+    runs = {run["unique_id"]: run for run in json.loads(Path(target, "run_results.json").read_text())["results"]}
+    not_run = sorted(tagged[unique_id]["name"] for unique_id in tagged.keys() - runs.keys())
+    assert not not_run, f"{tag} tests in the manifest that did not run: {not_run}"
+    return [
+        {
+            "name": node["name"],
+            "kind": (node.get("test_metadata") or {}).get("name", "singular"),
+            "model": next((name for name in node["depends_on"]["nodes"] if name.startswith("model.")), None),
+            "status": runs[unique_id]["status"],
+            "failures": runs[unique_id]["failures"],
+            "severity": node["config"]["severity"],
+            "expected_to_fail": node["config"]["meta"].get("expected_to_fail"),
+        }
+        for unique_id, node in sorted(tagged.items())
+    ]
+
+
+def unmet(results: list[dict]) -> list[str]:
+    """Unmarked tests that did not pass."""
+    return [
+        f"{entry['name']}: {entry['status']} ({entry['failures']} row(s))"
+        for entry in results
+        if not entry["expected_to_fail"] and entry["status"] != "pass"
+    ]
+
+
+def marked_but_passing(results: list[dict]) -> list[str]:
+    """Tests marked expected_to_fail that no longer fail at severity warn (strict xfail)."""
+    marked = [entry for entry in results if entry["expected_to_fail"]]
+    assert all(entry["severity"].lower() == "warn" for entry in marked), marked
+    return [entry["name"] for entry in marked if entry["status"] != "warn" or not entry["failures"]]

@@ -10,11 +10,8 @@ mark.
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import pytest
-from support import BuiltPipeline, make_dbt_runner
+from support import BuiltPipeline, marked_but_passing, run_tagged_tests, unmet
 
 from queijaria.db.connection import connect
 
@@ -24,35 +21,7 @@ SCENARIOS_WITH_EFFECTS = ("milk_shortage", "heatwave", "breakdown", "demand_peak
 
 @pytest.fixture(scope="module")
 def signature_results(built_pipeline: BuiltPipeline, tmp_path_factory: pytest.TempPathFactory) -> list[dict]:
-    """One entry per signature test of the manifest: name, kind, status, failures, severity and expected_to_fail
-    reason (None when unmarked)."""
-    target = tmp_path_factory.mktemp("signature_target")
-    dbt = make_dbt_runner(built_pipeline.settings, target)
-    result = dbt("test", "--select", f"tag:{SIGNATURE_TAG}", check=False)
-    assert result.returncode == 0, f"a signature test errored or failed at severity error:\n{result.stdout[-4000:]}"
-
-    nodes = json.loads(Path(target, "manifest.json").read_text())["nodes"]
-    tagged = {
-        unique_id: node
-        for unique_id, node in nodes.items()
-        if node["resource_type"] == "test" and SIGNATURE_TAG in node["tags"]
-    }
-    # run_results also holds the on-run-start hook
-    runs = {run["unique_id"]: run for run in json.loads(Path(target, "run_results.json").read_text())["results"]}
-    not_run = sorted(tagged[unique_id]["name"] for unique_id in tagged.keys() - runs.keys())
-    assert not not_run, f"signature tests in the manifest that did not run: {not_run}"
-    return [
-        {
-            "name": node["name"],
-            "kind": (node.get("test_metadata") or {}).get("name", "singular"),
-            "model": next((name for name in node["depends_on"]["nodes"] if name.startswith("model.")), None),
-            "status": runs[unique_id]["status"],
-            "failures": runs[unique_id]["failures"],
-            "severity": node["config"]["severity"],
-            "expected_to_fail": node["config"]["meta"].get("expected_to_fail"),
-        }
-        for unique_id, node in sorted(tagged.items())
-    ]
+    return run_tagged_tests(built_pipeline.settings, tmp_path_factory.mktemp("signature_target"), SIGNATURE_TAG)
 
 
 def test_every_scenario_has_its_effect_window_in_the_pipeline_data(built_pipeline: BuiltPipeline) -> None:
@@ -78,20 +47,13 @@ def test_signatures_cover_every_scenario(signature_results: list[dict]) -> None:
 
 
 def test_unmarked_signatures_pass(signature_results: list[dict]) -> None:
-    failing = [
-        f"{signature['name']}: {signature['status']} ({signature['failures']} row(s))"
-        for signature in signature_results
-        if not signature["expected_to_fail"] and signature["status"] != "pass"
-    ]
+    failing = unmet(signature_results)
     assert not failing, f"scenario signatures not met: {failing}"
 
 
 def test_marked_signatures_still_fail(signature_results: list[dict]) -> None:
-    marked = [signature for signature in signature_results if signature["expected_to_fail"]]
-    assert all(signature["severity"].lower() == "warn" for signature in marked), marked
-    now_passing = [signature["name"] for signature in marked if signature["status"] != "warn"]
+    now_passing = marked_but_passing(signature_results)
     assert not now_passing, (
         f"these signatures marked expected_to_fail now pass: remove their meta expected_to_fail and severity warn: "
         f"{now_passing}"
     )
-    assert all(signature["failures"] > 0 for signature in marked)
