@@ -53,6 +53,7 @@ def iot_rows(rows: int, scenario: str = "baseline", start: datetime = datetime(2
             sensors[i % count],
             (start + timedelta(minutes=i // count)).strftime("%Y-%m-%d %H:%M:%S"),
             f"{6.0 + (i % 97) / 100:.2f}",
+            "false",
         ]
         for i in range(rows)
     ]

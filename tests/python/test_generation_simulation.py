@@ -263,7 +263,11 @@ def test_sensors_follow_their_equipment(loader: Callable[[str, str], pd.DataFram
     read_at = pd.to_datetime(iot.read_at)
     sunday = read_at.dt.day_of_week == 6
     pasteurizer = iot[(iot.sensor_id == "TT-PAST-01") & sunday & (read_at.dt.hour >= 12)]
-    assert pasteurizer.is_equipment_idle.all() and pasteurizer.value.max() < 60
+    # An order that overran into Sunday (after a repair) runs the pasteurizer: a rare minute, never the day.
+    assert pasteurizer.is_equipment_idle.mean() > 0.99
+    # It cools within hours of its last run: by Sunday evening every idle reading is far from its setpoint.
+    evening = pasteurizer[pasteurizer.is_equipment_idle & (pd.to_datetime(pasteurizer.read_at).dt.hour >= 18)]
+    assert len(evening) > 100 and evening.value.max() < 60
     assert not iot[iot.sensor_id.isin(["TT-COLD-01", "TT-RIP-PRA-01", "CC-BRI-MUS-01"])].is_equipment_idle.any()
     # While running, the pasteurizer reads its setpoint.
     running = iot[(iot.sensor_id == "TT-PAST-01") & ~iot.is_equipment_idle]

@@ -207,7 +207,9 @@ def test_time_zone_offset_across_a_chunk_boundary_is_seen(out: Path, settings: C
     # ...moved to 2 bytes before the chunk's end by longer digits in the line before it, then given an offset:
     # the colon is in the first chunk, what follows the seconds in the second.
     shift = CHUNK - 2 - (ends[index - 1] + lines[index].rindex(":"))
-    lines[index - 1] += "0" * shift
+    previous = lines[index - 1].split(",")
+    previous[3] += "0" * shift  # value: trailing zeros keep the number
+    lines[index - 1] = ",".join(previous)
     fields = lines[index].split(",")
     fields[2] += "+09"  # read_at
     lines[index] = ",".join(fields)

@@ -73,10 +73,13 @@ def test_staging_builds_on_loaded_batches_and_tests_catch_bad_rows(
         for model, columns in RESERVATION_CONTRACT.items():
             cursor.execute(f"select * from staging.{model} limit 0")
             assert ", ".join(d.name for d in cursor.description) == columns
-        # A reading beyond its sensor's physical limits (the loader does not judge values) must fail the build.
+        # A reading beyond its sensor's physical limits (the loader does not judge values) must fail the build;
+        # placed among the newest readings, which a build judges (var iot_readings_tested_days), whatever else the
+        # session's database holds.
         cursor.execute(
             "insert into raw.iot_readings (scenario_id, sensor_id, read_at, value, is_equipment_idle) "
-            "values ('baseline', 'PH-VAT-MUS-01', '2025-01-01 00:00:30', 9.5, false)"
+            "select 'baseline', 'PH-VAT-MUS-01', max(read_at) + interval '30 seconds', 9.5, false"
+            " from raw.iot_readings"
         )
     conn.commit()
     failed = dbt("test", *SELECTION, "--indirect-selection", "cautious", check=False)
