@@ -23,7 +23,7 @@ FIRST_DAY = day_number(dt.date(2025, 1, 1))
 
 def run(console: Console) -> dict[str, float]:
     reference = load_reference()
-    effects = ScenarioEffects(reference.scenarios["baseline"], FIRST_DAY)
+    effects = ScenarioEffects(reference.scenarios["baseline"])
     weather = daily_weather(SEED, effects, FIRST_DAY, FIRST_DAY + DAYS - 1)
     with tempfile.TemporaryDirectory(prefix="queijaria_bench_gen_") as folder:
         root = Path(folder)
