@@ -53,6 +53,13 @@ DASHBOARD = {
 }
 
 DASHBOARD_QUERIES = {
+    "fct_milk_dispositions": """
+        select received_date, sum(received_l) as received_l, sum(consumed_l) as consumed_l,
+            sum(sold_spot_l) as sold_spot_l, sum(discarded_l) as discarded_l
+        from marts.fct_milk_dispositions
+        where scenario_id = %(scenario)s
+            and received_date >= %(month_start)s and received_date < %(month_end)s
+        group by received_date order by received_date""",
     "fct_line_performance_daily": """
         select production_date, sum(apt_min) / nullif(sum(pbt_min), 0) as availability, avg(oee) as oee
         from marts.fct_line_performance_daily
