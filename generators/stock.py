@@ -19,7 +19,7 @@ from generators.clock import MINUTES_PER_DAY, date_of_day
 from generators.randomness import stream
 from generators.reference import Material, Reference
 
-MILK_SHELF_LIFE_MIN = 48 * 60
+MILK_SHELF_LIFE_MIN = parameters.MILK_LIFE_H * 60
 
 
 def _season_curve() -> np.ndarray:
@@ -205,7 +205,7 @@ def milk_receptions(seed: int, farms: list[Farm], day: int, supply_factor: float
             source_order_id=None,
             received_at=received_at,
             # The 48 h rule: raw milk must be processed within 48 h of its reception.
-            expires_at=received_at + 48 * 60,
+            expires_at=received_at + MILK_SHELF_LIFE_MIN,
             quantity=litres,
             unit="L",
             qc_status="rejected" if refused else "released",
@@ -273,7 +273,7 @@ class Disposals:
         for lot in inventory.lots.get("MILK", ()):
             if lot.remaining <= 1e-9 or lot.qc_status != "released" or lot.received_at > review:
                 continue
-            if lot.received_at + MILK_SHELF_LIFE_MIN > next_review:
+            if lot.expires_at > next_review:
                 continue
             rng = stream(self.seed, "spot", lot.lot_id)
             sold, noise = rng.random() < parameters.MILK_SPOT_SALE_PROBABILITY, rng.normal(1.0, 0.03)
@@ -286,10 +286,11 @@ class Disposals:
             lot.remaining = 0.0
 
     def write_off_expired(self, inventory: Inventory, day: int) -> None:
-        end_of_day = (day + 1) * MINUTES_PER_DAY - 1
+        next_midnight = (day + 1) * MINUTES_PER_DAY
+        end_of_day = next_midnight - 1
         for lots in inventory.lots.values():
             for lot in lots:
-                if lot.remaining > 1e-9 and lot.expires_at <= end_of_day + 1 and lot.qc_status == "released":
+                if lot.remaining > 1e-9 and lot.expires_at <= next_midnight and lot.qc_status == "released":
                     if lot.material_id == "WHEY":
                         # Whey the ricota line did not take goes to pig farms: never poured away.
                         self._record(lot, "spot_sale", end_of_day, lot.remaining, parameters.WHEY_SALE_PRICE_BRL_PER_L)
