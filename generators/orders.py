@@ -17,6 +17,7 @@ from generators.calendar import ProductionWindows, weekly_window_hours
 from generators.clock import MINUTES_PER_DAY, date_of_day
 from generators.randomness import stream
 from generators.reference import Reference
+from generators.stock import milk_season
 
 
 @dataclass
@@ -99,7 +100,9 @@ def daily_demand_kg(reference: Reference) -> dict[str, float]:
     demand = {}
     for product in reference.products.values():
         share = parameters.PRODUCT_HOUR_SHARE.get(product.product_id, 0.0)
-        hours = weekly_window_hours(reference, product.line_id) / 7.0 * parameters.TARGET_LINE_LOAD * share
+        hours = (
+            weekly_window_hours(reference, product.line_id) / 7.0 * parameters.TARGET_LINE_LOAD[product.line_id] * share
+        )
         demand[product.product_id] = hours * product.ideal_rate_kg_per_h
     return demand
 
@@ -128,7 +131,8 @@ class Planner:
         """The demand factor that today's production of the product serves.
 
         A ripened cheese is made its ripening time before it is sold, so today's vats serve the demand of
-        `ripening_days` later; a cheese that keeps builds stock ahead, spreading a peak over the weeks before it.
+        `ripening_days` later; a cheese that keeps builds stock ahead, spreading a peak over the weeks before it,
+        and is made to the milk curve (more in the flush, less in the dry trough).
         """
         product = self.reference.products[product_id]
         sold_on = day + product.ripening_days
@@ -137,7 +141,8 @@ class Planner:
         days = parameters.BUILD_AHEAD_DAYS
         ahead = sum(demand_factor(sold_on + offset) for offset in range(days)) / days
         share = parameters.BUILD_AHEAD_SHARE
-        return (1 - share) * demand_factor(sold_on) + share * ahead
+        milk_led = 1 + parameters.MILK_LED_PLAN_SHARE * (milk_season(day)[0] - 1)
+        return ((1 - share) * demand_factor(sold_on) + share * ahead) * milk_led
 
     def run(self, day: int, demand_factor: Callable[[int], float]) -> list[Order]:
         created_at = day * MINUTES_PER_DAY + parameters.MRP_HOUR * 60
@@ -175,23 +180,24 @@ class Planner:
         for due, priority, product_id, kg in new_orders:
             product = self.reference.products[product_id]
             line_id = product.line_id
-            duration = math.ceil(kg / product.ideal_rate_kg_per_h * 60)
+            # Planned at the standard pace (expected performance, vat fill allowance), not the ideal rate, so that
+            # the plan holds the time the batch will take and the line's plan does not run ahead of what it can do.
+            pace = product.ideal_rate_kg_per_h * parameters.PERFORMANCE_MEAN / (1 + parameters.BATCH_FILL_ALLOWANCE)
+            duration = math.ceil(kg / pace * 60)
             start_from = max(self.line_pointers.get(line_id, 0), earliest_start)
             gap = self.windows[line_id].gap_at(start_from)
             if parameters.MIN_GAP_FILL_H * 60 <= gap < duration:
                 # The vat batch is cut to the time left before the shift's CIP; the rest of the demand waits for
                 # tomorrow's run, rather than leaving the end of every shift empty.
-                # Sized on the expected pace and fill allowance, so that the batch ends before the CIP.
-                pace = product.ideal_rate_kg_per_h * parameters.PERFORMANCE_MEAN / (1 + parameters.BATCH_FILL_ALLOWANCE)
                 fitted = math.floor(gap / 60 * pace / 5.0) * 5.0
                 if fitted >= 5.0:
                     self.demand_backlog_kg[product_id] = self.demand_backlog_kg.get(product_id, 0.0) + kg - fitted
                     kg = fitted
-                    duration = math.ceil(kg / product.ideal_rate_kg_per_h * 60)
+                    duration = math.ceil(kg / pace * 60)
             start, end = self.windows[line_id].place(start_from, duration)
             if end - start < duration:
                 # Never bigger than a window: the line's planners split such a batch, here it is trimmed.
-                kg = round((end - start) / 60 * product.ideal_rate_kg_per_h, 0)
+                kg = round((end - start) / 60 * pace, 0)
             self.line_pointers[line_id] = end
             sequence[line_id] = sequence.get(line_id, 0) + 1
             order_id = f"PO-{line_id}-{stamp}{parameters.MRP_HOUR:02d}-{sequence[line_id]:02d}"

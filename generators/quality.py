@@ -11,8 +11,8 @@ The model, per finished order:
   order's vat was filling (its first VAT_FILL_MIN) means the milk reached the vat: the whole batch is held and
   rejected (flow_diversion). A shorter dip was sent back by the diversion valve and re-pasteurized: no rejection.
 Each cause is drawn once per order (deterministic stream per order); a drawn cause rejects a beta share of the batch
-(mean 22 %): a defect is found on few batches, and where it is it takes a good part of one, as in a plant that
-holds whole pallets, so most orders still ship in full.
+(parameters.REJECTED_SHARE_BETA): sorting removes the defective units, so most defects take a few per cent of a batch
+and a few take most of it; most orders still ship in full.
 """
 
 from __future__ import annotations
@@ -156,7 +156,7 @@ class QualityLab:
             rejections.append(Rejection(detected, round(left, 2), DIVERSION_CAUSE))
             left = 0.0
         for cause_id, probability in probabilities.items():
-            draw, share, delay = rng.random(), rng.beta(2.0, 7.0), int(rng.integers(60, 600))
+            draw, share, delay = rng.random(), rng.beta(*parameters.REJECTED_SHARE_BETA), int(rng.integers(60, 600))
             if draw >= min(probability, 0.9) or left <= 0:
                 continue
             kg = round(min(order.produced_kg * share, left), 2)
