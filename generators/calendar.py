@@ -6,7 +6,6 @@ planned_min - planned_cip_min minutes. Holidays close the plant; Sundays are clo
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 
 import numpy as np
@@ -83,6 +82,17 @@ class ProductionWindows:
             return 0
         return int(self.ends[index] - max(minute, int(self.starts[index])))
 
+    def add(self, start: int, end: int) -> None:
+        """Open one more window (an overtime shift); it must not overlap the existing ones."""
+        index = int(np.searchsorted(self.starts, start))
+        self.starts = np.insert(self.starts, index, start)
+        self.ends = np.insert(self.ends, index, end)
+
+    def open_minutes(self, start: int, end: int) -> int:
+        """Window minutes between `start` and `end`."""
+        overlap = np.minimum(self.ends, end) - np.maximum(self.starts, start)
+        return int(overlap[overlap > 0].sum())
+
     def next_open(self, minute: int) -> int:
         """The minute itself if it is inside a window, else the start of the next window."""
         index = int(np.searchsorted(self.ends, minute, side="right"))
@@ -91,24 +101,33 @@ class ProductionWindows:
         return max(minute, int(self.starts[index]))
 
 
+def day_windows(
+    reference: Reference, line_id: str, day: int, extra_days: dict[str, frozenset[int]]
+) -> list[tuple[int, int]]:
+    """The [start, end) production windows of a line on a day: each shift up to its CIP; none on a holiday."""
+    if date_of_day(day) in reference.holidays:
+        return []
+    windows = []
+    for shift in day_shifts(reference, line_id, day, extra_days):
+        productive = shift.planned_min - shift.planned_cip_min
+        if productive > 0:
+            start = day * MINUTES_PER_DAY + shift.start_minute_of_day
+            windows.append((start, start + productive))
+    return windows
+
+
 def production_windows(
     reference: Reference, first_day: int, last_day: int, extra_days: dict[str, frozenset[int]] | None = None
 ) -> dict[str, ProductionWindows]:
     extra_days = extra_days or {}
     windows: dict[str, ProductionWindows] = {}
     for line_id in reference.lines:
-        starts, ends = [], []
-        for day in range(first_day, last_day + 1):
-            calendar_date: dt.date = date_of_day(day)
-            if calendar_date in reference.holidays:
-                continue
-            for shift in day_shifts(reference, line_id, day, extra_days):
-                productive = shift.planned_min - shift.planned_cip_min
-                if productive > 0:
-                    start = day * MINUTES_PER_DAY + shift.start_minute_of_day
-                    starts.append(start)
-                    ends.append(start + productive)
-        windows[line_id] = ProductionWindows(np.array(starts, dtype=np.int64), np.array(ends, dtype=np.int64))
+        spans = [
+            span for day in range(first_day, last_day + 1) for span in day_windows(reference, line_id, day, extra_days)
+        ]
+        starts = np.array([start for start, _ in spans], dtype=np.int64)
+        ends = np.array([end for _, end in spans], dtype=np.int64)
+        windows[line_id] = ProductionWindows(starts, ends)
     return windows
 
 
@@ -121,4 +140,4 @@ def weekly_window_hours(reference: Reference, line_id: str) -> float:
     return minutes / 60.0
 
 
-__all__ = ["CapacityRow", "ProductionWindows", "capacity_rows", "day_number", "production_windows"]
+__all__ = ["CapacityRow", "ProductionWindows", "capacity_rows", "day_number", "day_windows", "production_windows"]

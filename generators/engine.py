@@ -234,7 +234,12 @@ def simulate_batch(
         if date_of_day(day).isoweekday() == 7 and effects.demand_factor(day) >= parameters.EXTRA_SHIFT_DEMAND_FACTOR
     )
     extra_days = dict.fromkeys(fresh_lines(reference), peak_sundays)
-    windows = production_windows(reference, planned_first_day, planned_last_day, extra_days)
+    overtime_days = {line_id: set(days) for line_id, days in state.overtime_days.items()}
+    worked_sundays = {
+        line_id: frozenset(extra_days.get(line_id, frozenset()) | overtime_days.get(line_id, set()))
+        for line_id in reference.lines
+    }
+    windows = production_windows(reference, planned_first_day, planned_last_day, worked_sundays)
     equipment_by_id = reference.equipment_by_id()
 
     inventory = Inventory()
@@ -294,7 +299,7 @@ def simulate_batch(
         line.preventive.sort(key=lambda event: event.started_at)
 
     executor = Executor(seed, reference, inventory, windows, lines, state.equipment)
-    planner = Planner(seed, reference, windows, spec.scale, state.line_pointers, state.demand_backlog_kg)
+    planner = Planner(seed, reference, windows, spec.scale, state.line_pointers, state.demand_backlog_kg, overtime_days)
     rescheduler = Rescheduler(reference, planner, executor, lines)
     # Stops the planner learns of when they start: (minute, line, end), handled in time order with execution.
     line_stops = sorted(
@@ -332,6 +337,8 @@ def simulate_batch(
         disposals.review_milk(inventory, day)
         advance(day_start + parameters.MRP_HOUR * 60)
         rescheduler.milk_check(day_start + parameters.MRP_HOUR * 60)
+        for line_id in planner.add_overtime(day, extra_days):
+            executor.forget_candidate(line_id)
         for order in planner.run(day, effects.demand_factor):
             lines[order.line_id].queue.append(order)
             created.append(order)
@@ -462,7 +469,12 @@ def simulate_batch(
     event_rows["production_orders"] = order_rows
     event_rows["capacity_calendar"] = [
         (scenario_id, row.line_id, row.day, row.shift_id, row.planned_min, row.planned_downtime_min)
-        for row in capacity_rows(reference, spec.first_day, spec.last_day, extra_days)
+        for row in capacity_rows(
+            reference,
+            spec.first_day,
+            spec.last_day,
+            {line_id: worked_sundays[line_id] | overtime_days.get(line_id, set()) for line_id in reference.lines},
+        )
     ]
     event_rows["weather_daily"] = [
         (scenario_id, day, float(weather[0][i]), float(weather[1][i]))
@@ -505,6 +517,10 @@ def simulate_batch(
         carried_runs=carried_runs,
         carried_events=carried_events,
         shortfalls={key: round(value, 3) for key, value in executor.material_shortfalls.items()},
+        # The next batch's windows start a few days before its first day.
+        overtime_days={
+            line_id: sorted(day for day in days if day > spec.last_day - 7) for line_id, days in overtime_days.items()
+        },
     )
     next_state.save(folder)
     manifest = {

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from generators import parameters
-from generators.calendar import ProductionWindows, weekly_window_hours
+from generators.calendar import ProductionWindows, day_windows, weekly_window_hours
 from generators.clock import MINUTES_PER_DAY, date_of_day
 from generators.randomness import stream
 from generators.reference import Reference
@@ -118,6 +118,7 @@ class Planner:
         scale: float,
         line_pointers: dict[str, int],
         demand_backlog_kg: dict[str, float],
+        overtime_days: dict[str, set[int]],
     ) -> None:
         self.seed = seed
         self.reference = reference
@@ -125,7 +126,12 @@ class Planner:
         self.scale = scale
         self.line_pointers = line_pointers
         self.demand_backlog_kg = demand_backlog_kg
+        # Sundays each line works overtime (afternoon and night shifts), planned by add_overtime.
+        self.overtime_days = overtime_days
         self.base_demand = daily_demand_kg(reference)
+        self.daily_window_min = {
+            line_id: weekly_window_hours(reference, line_id) * 60 / 6 for line_id in reference.lines
+        }
 
     def production_factor(self, product_id: str, day: int, demand_factor: Callable[[int], float]) -> float:
         """The demand factor that today's production of the product serves.
@@ -220,6 +226,35 @@ class Planner:
                 )
             )
         return orders
+
+    def add_overtime(self, day: int, extra_days: dict[str, frozenset[int]]) -> list[str]:
+        """Open a Sunday's afternoon and night shifts on each line whose plan runs too far ahead; the lines it did.
+
+        The queue is measured in window time from the earliest start of today's new orders to the end of the plan;
+        the Sunday is the first after the plan's end, so the new orders fill it.
+        """
+        earliest_start = (
+            day * MINUTES_PER_DAY + parameters.MRP_HOUR * 60 + parameters.EARLIEST_START_AFTER_CREATION_H * 60
+        )
+        extended = []
+        for line_id in sorted(self.line_pointers):
+            pointer = self.line_pointers[line_id]
+            queued = self.windows[line_id].open_minutes(earliest_start, pointer)
+            if queued <= parameters.OVERTIME_BACKLOG_DAYS * self.daily_window_min[line_id]:
+                continue
+            sunday = pointer // MINUTES_PER_DAY
+            sunday += (7 - date_of_day(sunday).isoweekday()) % 7
+            worked = self.overtime_days.setdefault(line_id, set())
+            while sunday in worked or sunday in extra_days.get(line_id, ()):
+                sunday += 7
+            spans = day_windows(self.reference, line_id, sunday, {line_id: frozenset({sunday})})
+            if not spans:
+                continue  # a holiday Sunday stays closed
+            worked.add(sunday)
+            for start, end in spans:
+                self.windows[line_id].add(start, end)
+            extended.append(line_id)
+        return extended
 
     def block_line(self, line_id: str, until: int) -> None:
         """The line is down until `until`: nothing new is planned on it before then."""

@@ -43,6 +43,8 @@ class PlantState:
     carried_runs: list[Run]
     carried_events: list[MaintenanceEvent]
     shortfalls: dict[str, float] = field(default_factory=dict)
+    # Overtime Sundays planned so far, per line (the plan of a continuation may already have orders on them).
+    overtime_days: dict[str, list[int]] = field(default_factory=dict)
 
     def save(self, folder: Path) -> None:
         data = asdict(self)
