@@ -148,7 +148,19 @@ def _iot_bytes(out: Path) -> int:
 def _interrupt_during_the_iot_file(out: Path, sig: signal.Signals) -> subprocess.CompletedProcess[str]:
     earlier = _iot_bytes(out)
     process = subprocess.Popen(
-        [QUEIJARIA, "generate", "--quiet", "--out", str(out), "--scenario", "baseline", "--days", "200"],
+        [
+            QUEIJARIA,
+            "generate",
+            "--quiet",
+            "--out",
+            str(out),
+            "--scenario",
+            "baseline",
+            "--days",
+            "200",
+            "--iot-interval",
+            "1",
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
