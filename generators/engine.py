@@ -15,8 +15,8 @@ from generators.calendar import capacity_rows, production_windows
 from generators.clock import MINUTES_PER_DAY, date_of_day
 from generators.execution import Executor, LineState, Run
 from generators.maintenance import MaintenanceEvent, initial_state, preventive_events
-from generators.orders import Order, Planner, daily_demand_kg, fresh_lines
-from generators.quality import ROOM_TYPES, QualityLab
+from generators.orders import Order, Planner, Rejection, daily_demand_kg, fresh_lines
+from generators.quality import ROOM_TYPES, QualityLab, Sample
 from generators.randomness import stream
 from generators.reference import Reference
 from generators.rescheduling import Rescheduler
@@ -314,6 +314,65 @@ def simulate_batch(
             executor.run_until(minute)
             rescheduler.line_down(line_id, minute, end)
         executor.run_until(limit)
+        examine_until(limit)
+
+    weather = daily_weather(seed, effects, spec.first_day, spec.last_day)
+    known_stops = events + room_failures + state.carried_events
+    room_repairs = [
+        event
+        for event in known_stops
+        if event.maintenance_type == "corrective"
+        and equipment_by_id[event.equipment_id].equipment_type in ROOM_TYPES
+        and event.ended_at > first_minute
+    ]
+    backgrounds = iot.sensor_backgrounds(
+        seed, reference, spec.first_day, spec.days, spec.iot_interval_min, weather, room_repairs
+    )
+    live = iot.LiveExcursions(reference, backgrounds)
+    for event in known_stops:
+        live.add_stop(event)
+    run_products = {order.order_id: order.product_id for order in state.orders}
+    for run in state.carried_runs:
+        live.add_run(run, reference.products[run_products[run.order_id]].input_material_id == iot.PASTEURIZED_INPUT)
+    lab = QualityLab(seed, reference)
+    examined: dict[str, tuple[list[Sample], list[Rejection]]] = {}
+    seen = {"runs": 0, "stops": 0, "executed": 0}
+    waiting_lab: list[Order] = []
+
+    def repasteurizing_min(start: int) -> float:
+        """A dip of the pasteurizer shorter than DIVERSION_HOLD_MIN while the vat fills: the diversion valve sent
+        that milk back and it was pasteurized again, the time lost (a longer dip reached the vat: see quality)."""
+        fill_end = start + parameters.VAT_FILL_MIN
+        dip = max(live.minutes_below_while_serving(s.sensor_id, start, fill_end) for s in lab.pasteurizer_sensors)
+        return dip if dip < parameters.DIVERSION_HOLD_MIN else 0.0
+
+    executor.repasteurizing_min = repasteurizing_min
+    for order in state.orders:
+        # Defects of an earlier batch's orders found from this batch on are made up here.
+        rescheduler.rejected(order, order.rejections, first_minute)
+
+    def examine_until(limit: int) -> None:
+        """Give the lab every order that ended by `limit`: by then every stop during its run is known."""
+        for order in executor.executed[seen["executed"] :]:
+            run_products[order.order_id] = order.product_id
+        for run in executor.runs[seen["runs"] :]:
+            product = reference.products[run_products[run.order_id]]
+            live.add_run(run, product.input_material_id == iot.PASTEURIZED_INPUT)
+        seen["runs"] = len(executor.runs)
+        for event in executor.corrective[seen["stops"] :]:
+            live.add_stop(event)
+        seen["stops"] = len(executor.corrective)
+        waiting_lab.extend(o for o in executor.executed[seen["executed"] :] if o.cancelled_at is None)
+        seen["executed"] = len(executor.executed)
+        still = []
+        for order in waiting_lab:
+            assert order.actual_end is not None
+            if order.actual_end > limit:
+                still.append(order)
+                continue
+            examined[order.order_id] = lab.examine(order, executor.input_quality[order.order_id], live)
+            rescheduler.rejected(order, examined[order.order_id][1], first_minute)
+        waiting_lab[:] = still
 
     created: list[Order] = rescheduler.created
     on_order = list(state.purchases_on_order)
@@ -337,6 +396,7 @@ def simulate_batch(
         disposals.review_milk(inventory, day)
         advance(day_start + parameters.MRP_HOUR * 60)
         rescheduler.milk_check(day_start + parameters.MRP_HOUR * 60)
+        rescheduler.make_up(day_start + parameters.MRP_HOUR * 60)
         for line_id in planner.add_overtime(day, extra_days):
             executor.forget_candidate(line_id)
         for order in planner.run(day, effects.demand_factor):
@@ -351,25 +411,17 @@ def simulate_batch(
     for line in lines.values():
         # Preventive work done after the line's last start still renewed its equipment; the next batch must know.
         executor.apply_preventive(line, horizon)
+    examine_until(math.inf)  # type: ignore[arg-type]
 
     folder = spec.folder if folder is None else folder
     folder.mkdir(parents=True, exist_ok=True)
     outputs: dict[str, dict[str, object]] = {}
-    weather = daily_weather(seed, effects, spec.first_day, spec.last_day)
-
     all_events = events + room_failures + executor.corrective
-    room_repairs = [
-        event
-        for event in all_events + state.carried_events
-        if event.maintenance_type == "corrective"
-        and equipment_by_id[event.equipment_id].equipment_type in ROOM_TYPES
-        and event.ended_at > first_minute
-    ]
     iot_total = spec.days * MINUTES_PER_DAY // spec.iot_interval_min * len(reference.sensors)
     with (folder / dataset_file("iot_readings")).open("wb") as raw:
         writer = HashingWriter(raw)
         writer.write(csvout.header("iot_readings"))
-        iot_rows, excursions = iot.simulate_and_write(
+        iot_rows, _ = iot.simulate_and_write(
             writer,  # type: ignore[arg-type]
             seed,
             scenario_id,
@@ -387,6 +439,7 @@ def simulate_batch(
                 for order in executor.executed + state.orders
                 if reference.products[order.product_id].input_material_id != iot.PASTEURIZED_INPUT
             },
+            backgrounds=backgrounds,
         )
     outputs["iot_readings"] = _output(dataset_file("iot_readings"), iot_rows, writer)
 
@@ -407,12 +460,11 @@ def simulate_batch(
     outputs["energy_readings"] = _output(dataset_file("energy_readings"), energy_rows, writer)
     report("energy_readings", 1, 1)
 
-    lab = QualityLab(seed, reference)
     samples, rejections = [], []
     for order in executor.executed:
         if order.cancelled_at is not None:
             continue
-        order_samples, order_rejections = lab.examine(order, executor.input_quality[order.order_id], excursions)
+        order_samples, order_rejections = examined[order.order_id]
         order.rejections = order_rejections
         samples.extend(
             (scenario_id, s.sample_id, s.order_id, s.test_id, s.sampled_at, s.value, s.is_pass) for s in order_samples

@@ -99,6 +99,8 @@ class Executor:
         self._equipment_by_id = reference.equipment_by_id()
         # Called when an order is cancelled at its start for want of milk: the planner may replace it.
         self.on_cancel: Callable[[Order, int], None] | None = None
+        # Minutes a milk batch starting at a minute loses while the pasteurizer's diverted milk is re-pasteurized.
+        self.repasteurizing_min: Callable[[int], float] | None = None
 
     def _settle(self, line: LineState, minute: int) -> int:
         """Move a start out of closed time and out of downtime until it is stable."""
@@ -220,6 +222,8 @@ class Executor:
             consumption.consumption_id = f"CON-{order.order_id[3:]}-{number:02d}"
 
         run_minutes = produced / (product.ideal_rate_kg_per_h * performance) * 60
+        if product.input_material_id == "MILK" and self.repasteurizing_min is not None:
+            run_minutes += self.repasteurizing_min(start)
         end = self._run(line, start, run_minutes)
         order.actual_start, order.actual_end, order.produced_kg = start, end, produced
         self.input_quality[order.order_id] = InputQuality(fat, protein, cbt)

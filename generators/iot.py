@@ -15,6 +15,7 @@ order went through.
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
@@ -232,58 +233,52 @@ def _lag_factor(tau_min: float, interval_min: int) -> float:
     return math.exp(-interval_min / tau_min)
 
 
-def simulate_and_write(
-    handle: BinaryIO,
+@dataclass
+class SensorBackgrounds:
+    """What every sensor reads apart from its equipment's level, on the batch's reading grid: for a process sensor
+    the drift, noise and upsets around its level; for an always-on room the whole reading. None of it depends on
+    the runs, so it is drawn before the plant runs and the lab and the executor read it while the days are
+    simulated; the IoT file later adds each process sensor's level to it."""
+
+    first_minute: int
+    interval_min: int
+    offsets: np.ndarray
+    series: dict[str, np.ndarray]
+
+    def position(self, minute: int) -> int:
+        """Index of the first reading at or after `minute`, clipped to the grid (as OutOfSpecIndex counts)."""
+        return min(max((minute - self.first_minute + self.interval_min - 1) // self.interval_min, 0), len(self.offsets))
+
+
+def sensor_backgrounds(
     seed: int,
-    scenario_id: str,
     reference: Reference,
     first_day: int,
     days: int,
     interval_min: int,
     weather: tuple[np.ndarray, np.ndarray],
     room_repairs: list[MaintenanceEvent],
-    on_sensor_done: Callable[[int], None] | None = None,
-    *,
-    runs: Iterable[Run] = (),
-    downtimes: Iterable[MaintenanceEvent] = (),
-    unpasteurized_orders: Collection[str] = frozenset(),
-) -> tuple[int, OutOfSpecIndex]:
-    """Write the readings of every sensor; `runs` and `downtimes` (maintenance events) say when each process
-    equipment runs (without them it idles throughout); `unpasteurized_orders` are runs the pasteurizer does not
-    serve (whey products)."""
+) -> SensorBackgrounds:
     first_minute = first_day * MINUTES_PER_DAY
     offsets = np.arange(0, days * MINUTES_PER_DAY, interval_min, dtype=np.int64)
-    timestamps = timestamp_bytes(offsets + first_minute)
     ambient = ambient_by_minute(weather[0], weather[1], offsets)
     equipment = reference.equipment_by_id()
-    activities = equipment_activity(reference, offsets, first_minute, runs, downtimes, unpasteurized_orders)
     repairs_by_equipment: dict[str, list[MaintenanceEvent]] = {}
     for event in room_repairs:
         repairs_by_equipment.setdefault(event.equipment_id, []).append(event)
     count = len(offsets)
-    never_idle = np.zeros(count, dtype=bool)
-    cumulative: dict[str, np.ndarray] = {}
-    high_cumulative: dict[str, np.ndarray] = {}
-    rows = 0
+    series: dict[str, np.ndarray] = {}
     for sensor in reference.sensors:
         rng = stream(seed, "iot", sensor.sensor_id, first_day)
         equipment_type = equipment[sensor.equipment_id].equipment_type
-        if sensor.equipment_id in activities:
-            activity = activities[sensor.equipment_id]
-            idle_target = (
-                ambient
-                if sensor.measure == "temperature"
-                else np.full(count, parameters.PROCESS_IDLE_VALUE.get(sensor.measure, sensor.nominal_value))
-            )
+        if equipment_type not in ALWAYS_ON_TYPES:
             # Slow drift (hourly knots, interpolated) plus white noise around the equipment's level.
             knot_times = np.arange(0, days * MINUTES_PER_DAY + 61, 60, dtype=np.int64)
-            drift = np.interp(offsets, knot_times, rng.normal(0.0, sensor.noise_sd * 0.6, size=len(knot_times)))
-            values = _process_level(sensor, activity.heated, offsets, idle_target)
-            values += drift + rng.normal(0.0, sensor.noise_sd * 0.75, size=count)
+            values = np.interp(offsets, knot_times, rng.normal(0.0, sensor.noise_sd * 0.6, size=len(knot_times)))
+            values += rng.normal(0.0, sensor.noise_sd * 0.75, size=count)
             values += _upsets(
                 rng, sensor, count, interval_min, parameters.EXCURSION_EVENTS_PER_DAY, parameters.EXCURSION_MEDIAN_MIN
             )
-            idle = ~activity.running
         else:
             phi = _lag_factor(parameters.ROOM_DRIFT_TAU_MIN, interval_min)
             sd = sensor.noise_sd * parameters.ROOM_DRIFT_SD_SHARE
@@ -301,14 +296,188 @@ def simulate_and_write(
                 values += heat
             if sensor.equipment_id in repairs_by_equipment:
                 values += _repair_offset(sensor, repairs_by_equipment[sensor.equipment_id], offsets, first_minute)
+        series[sensor.sensor_id] = values
+    return SensorBackgrounds(first_minute, interval_min, offsets, series)
+
+
+def _hundredths(sensor: Sensor, values: np.ndarray) -> np.ndarray:
+    np.clip(values, sensor.physical_min, sensor.physical_max, out=values)
+    return np.rint(values * 100).astype(np.int64)
+
+
+def _out_of_spec(sensor: Sensor, hundredths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(out of spec, above spec) per reading, before the idle mask."""
+    above = hundredths > round(sensor.spec_max * 100)
+    return (hundredths < round(sensor.spec_min * 100)) | above, above
+
+
+def simulate_and_write(
+    handle: BinaryIO,
+    seed: int,
+    scenario_id: str,
+    reference: Reference,
+    first_day: int,
+    days: int,
+    interval_min: int,
+    weather: tuple[np.ndarray, np.ndarray],
+    room_repairs: list[MaintenanceEvent],
+    on_sensor_done: Callable[[int], None] | None = None,
+    *,
+    runs: Iterable[Run] = (),
+    downtimes: Iterable[MaintenanceEvent] = (),
+    unpasteurized_orders: Collection[str] = frozenset(),
+    backgrounds: SensorBackgrounds | None = None,
+) -> tuple[int, OutOfSpecIndex]:
+    """Write the readings of every sensor; `runs` and `downtimes` (maintenance events) say when each process
+    equipment runs (without them it idles throughout); `unpasteurized_orders` are runs the pasteurizer does not
+    serve (whey products). While its equipment runs a process sensor reads its setpoint plus its background: the
+    equipment was brought to temperature before the run (pre-heat), and the lab judged the run on those readings."""
+    if backgrounds is None:
+        backgrounds = sensor_backgrounds(seed, reference, first_day, days, interval_min, weather, room_repairs)
+    first_minute = first_day * MINUTES_PER_DAY
+    offsets = backgrounds.offsets
+    timestamps = timestamp_bytes(offsets + first_minute)
+    ambient = ambient_by_minute(weather[0], weather[1], offsets)
+    activities = equipment_activity(reference, offsets, first_minute, runs, downtimes, unpasteurized_orders)
+    count = len(offsets)
+    never_idle = np.zeros(count, dtype=bool)
+    cumulative: dict[str, np.ndarray] = {}
+    high_cumulative: dict[str, np.ndarray] = {}
+    rows = 0
+    for sensor in reference.sensors:
+        background = backgrounds.series[sensor.sensor_id]
+        if sensor.equipment_id in activities:
+            activity = activities[sensor.equipment_id]
+            idle_target = (
+                ambient
+                if sensor.measure == "temperature"
+                else np.full(count, parameters.PROCESS_IDLE_VALUE.get(sensor.measure, sensor.nominal_value))
+            )
+            level = _process_level(sensor, activity.heated, offsets, idle_target)
+            level[activity.running] = sensor.nominal_value
+            values = level + background
+            idle = ~activity.running
+        else:
+            values = background.copy()
             idle = never_idle
-        np.clip(values, sensor.physical_min, sensor.physical_max, out=values)
-        hundredths = np.rint(values * 100).astype(np.int64)
-        above = (hundredths > round(sensor.spec_max * 100)) & ~idle
-        out = (hundredths < round(sensor.spec_min * 100)) & ~idle | above
+        hundredths = _hundredths(sensor, values)
+        out, above = _out_of_spec(sensor, hundredths)
+        out &= ~idle
+        above &= ~idle
         cumulative[sensor.sensor_id] = np.concatenate(([0], np.cumsum(out, dtype=np.int32)))
         high_cumulative[sensor.sensor_id] = np.concatenate(([0], np.cumsum(above, dtype=np.int32)))
         rows += write_series(handle, f"{scenario_id},{sensor.sensor_id},".encode(), timestamps, hundredths, idle)
         if on_sensor_done is not None:
             on_sensor_done(count)
     return rows, OutOfSpecIndex(first_minute, interval_min, cumulative, high_cumulative)
+
+
+class LiveExcursions:
+    """The lab's view of the sensors while the days are simulated: the same counts as OutOfSpecIndex will give
+    from the IoT file, for readings whose running state is already known.
+
+    A room reads its background (always on). A process sensor reads its setpoint plus its background while its
+    equipment runs; whether it runs at a reading comes from the runs and stops known so far, which for a window
+    that ended before the executor's clock is all of them (a stop is drawn by the run it interrupts).
+    """
+
+    def __init__(self, reference: Reference, backgrounds: SensorBackgrounds) -> None:
+        self.reference = reference
+        self.backgrounds = backgrounds
+        self.unpasteurized: set[str] = set()
+        self.equipment = reference.equipment_by_id()
+        self.sensors = {sensor.sensor_id: sensor for sensor in reference.sensors}
+        self.cumulative: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self.flags: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        for sensor in reference.sensors:
+            background = backgrounds.series[sensor.sensor_id]
+            if self.equipment[sensor.equipment_id].equipment_type in ALWAYS_ON_TYPES:
+                out, above = _out_of_spec(sensor, _hundredths(sensor, background.copy()))
+                self.cumulative[sensor.sensor_id] = (
+                    np.concatenate(([0], np.cumsum(out, dtype=np.int32))),
+                    np.concatenate(([0], np.cumsum(above, dtype=np.int32))),
+                )
+            else:
+                self.flags[sensor.sensor_id] = _out_of_spec(
+                    sensor, _hundredths(sensor, sensor.nominal_value + background)
+                )
+        self.runs: dict[str, list[tuple[int, int, str]]] = {line_id: [] for line_id in reference.lines}
+        self.stops: dict[str, list[tuple[int, int, str]]] = {line_id: [] for line_id in reference.lines}
+        self.longest = 0
+        # The lab asks about the same equipment and window for each of its sensors; runs and stops added later
+        # never reach back into a window it asks about.
+        self._running_cache: dict[tuple[str, int, int], np.ndarray] = {}
+
+    def add_run(self, run: Run, pasteurized: bool) -> None:
+        if not pasteurized:
+            self.unpasteurized.add(run.order_id)
+        bisect.insort(self.runs[run.line_id], (run.start, run.end, run.order_id))
+        self.longest = max(self.longest, run.end - run.start)
+
+    def add_stop(self, event: MaintenanceEvent) -> None:
+        line_id = self.equipment[event.equipment_id].line_id
+        bisect.insort(self.stops[line_id], (event.started_at, event.ended_at, event.equipment_id))
+        self.longest = max(self.longest, event.ended_at - event.started_at)
+
+    def _spans_mask(self, spans: Iterable[tuple[int, int]], lo: int, hi: int) -> np.ndarray:
+        """True at the readings lo..hi-1 inside any [start, end) span: the grid is regular, so a span is a slice."""
+        mask = np.zeros(hi - lo, dtype=bool)
+        for start, end in spans:
+            a, b = self.backgrounds.position(start) - lo, self.backgrounds.position(end) - lo
+            if b > 0 and a < hi - lo:
+                mask[max(a, 0) : b] = True
+        return mask
+
+    def _running(self, equipment_id: str, lo: int, hi: int) -> np.ndarray:
+        """Whether the equipment runs at the readings lo..hi-1, from the runs and stops added so far."""
+        key = (equipment_id, lo, hi)
+        if key in self._running_cache:
+            return self._running_cache[key]
+        first, interval = self.backgrounds.first_minute, self.backgrounds.interval_min
+        start, end = first + lo * interval, first + hi * interval
+
+        def overlapping(spans: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+            # Sorted by start: only spans starting in [start - longest, end) can reach into the window.
+            first_index = bisect.bisect_left(spans, (start - self.longest,))
+            last_index = bisect.bisect_left(spans, (end,))
+            return [span for span in spans[first_index:last_index] if span[1] > start]
+
+        item = self.equipment[equipment_id]
+        pasteurizer = item.equipment_type == PASTEURIZER_TYPE
+        running = np.zeros(hi - lo, dtype=bool)
+        for line_id in self.reference.lines if pasteurizer else [item.line_id]:
+            runs = [
+                (a, b)
+                for a, b, order_id in overlapping(self.runs[line_id])
+                if not (pasteurizer and order_id in self.unpasteurized)
+            ]
+            if runs:
+                stops = overlapping(self.stops[line_id])
+                running |= self._spans_mask(runs, lo, hi) & ~self._spans_mask(((a, b) for a, b, _ in stops), lo, hi)
+        if pasteurizer:
+            own = [(a, b) for a, b, owner in overlapping(self.stops[item.line_id]) if owner == equipment_id]
+            running &= ~self._spans_mask(own, lo, hi)
+        if len(self._running_cache) > 64:
+            self._running_cache.clear()
+        self._running_cache[key] = running
+        return running
+
+    def minutes_below_while_serving(self, sensor_id: str, start: int, end: int) -> float:
+        """Minutes below spec in [start, end) of a process sensor whose equipment serves a run throughout."""
+        lo, hi = self.backgrounds.position(start), self.backgrounds.position(end)
+        out, high_flags = self.flags[sensor_id]
+        return float(int((out[lo:hi] & ~high_flags[lo:hi]).sum()) * self.backgrounds.interval_min)
+
+    def minutes_out(self, sensor_id: str, start: int, end: int, high_only: bool | None = None) -> float:
+        lo, hi = self.backgrounds.position(start), self.backgrounds.position(end)
+        if hi <= lo:
+            return 0.0
+        if sensor_id in self.cumulative:
+            series, high = self.cumulative[sensor_id]
+            total, above = int(series[hi] - series[lo]), int(high[hi] - high[lo])
+        else:
+            out, high_flags = self.flags[sensor_id]
+            running = self._running(self.sensors[sensor_id].equipment_id, lo, hi)
+            total, above = int((out[lo:hi] & running).sum()), int((high_flags[lo:hi] & running).sum())
+        count = total if high_only is None else (above if high_only else total - above)
+        return float(count * self.backgrounds.interval_min)

@@ -7,6 +7,7 @@ model finds shortages and actual production falls short of the plan.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
@@ -292,6 +293,40 @@ class Planner:
             planned_kg=order.planned_kg,
             replaces_order_id=order.order_id,
         )
+
+    def make_up(self, order: Order, kg: float, at_minute: int, order_id: str) -> Order:
+        """Order again the kilos the lab rejected from `order`, planned at the end of the line's plan.
+
+        The make-up order (`order_id`, `<order>-M<n>`) keeps the product and the due date when it can still be met,
+        runs at priority 1, and is released and reserved like any new order.
+        """
+        product = self.reference.products[order.product_id]
+        pace = product.ideal_rate_kg_per_h * parameters.PERFORMANCE_MEAN / (1 + parameters.BATCH_FILL_ALLOWANCE)
+        duration = math.ceil(kg / pace * 60)
+        earliest = at_minute + parameters.EARLIEST_START_AFTER_CREATION_H * 60
+        start, end = self.windows[order.line_id].place(
+            max(self.line_pointers.get(order.line_id, 0), earliest), duration
+        )
+        self.line_pointers[order.line_id] = end
+        lead_h = float(stream(self.seed, "release", order_id).uniform(*parameters.RELEASE_LEAD_H_RANGE))
+        earliest_due = earliest // MINUTES_PER_DAY + parameters.PRIORITY_DUE_DAYS[0]
+        return Order(
+            order_id=order_id,
+            product_id=product.product_id,
+            line_id=order.line_id,
+            created_at=at_minute,
+            release_at=max(start - round(lead_h * 60), at_minute + 1),
+            planned_start=start,
+            planned_end=end,
+            due_day=max(order.due_day, earliest_due),
+            priority=1,
+            planned_kg=kg,
+        )
+
+
+def is_make_up(order_id: str) -> bool:
+    """PO-…-07-01-M1 (and its replacements, PO-…-07-01-M1-R1) make up what the lab rejected from PO-…-07-01."""
+    return re.search(r"-M\d+(-R\d+)?$", order_id) is not None
 
 
 def can_build_ahead(reference: Reference, product_id: str) -> bool:

@@ -57,6 +57,14 @@ RELEASE_LEAD_H_RANGE = (12.0, 36.0)
 # than this over its window or when it could not start before the raw milk it can reserve has expired.
 REPLAN_EARLIEST_START_H = 12
 MAX_REPLACEMENTS = 2
+# Make-up orders: when the lab's rejections leave an order's good kilos below this share of its plan (the in-full
+# tolerance of OTIF, dbt var otif_in_full_tolerance), the next MRP run orders the missing kilos again (rounded up to
+# MAKE_UP_ROUND_KG), at priority 1: as a make-up order when they fill at least MAKE_UP_MIN_H of the line at the
+# ideal rate, else added to the product's next regular orders (no vat is set for a few kilos). A make-up order that
+# is itself rejected is not made up again.
+MAKE_UP_BELOW_SHARE = 0.98
+MAKE_UP_ROUND_KG = 5.0
+MAKE_UP_MIN_H = 1.0
 RESCHEDULE_MIN_DOWNTIME_H = 8.0
 MILK_LIFE_H = 48
 # Priority 1 (most urgent) .. 5: probability, and days from the earliest production date to the due date: 3-6 days
@@ -193,7 +201,7 @@ VAT_FILL_MIN = 45
 # Quality: lab results spread around the spec centre with sd = spec width / LAB_SPREAD_DIVISOR (half-width ≈ 2.5 sd,
 # about 1 % of each test out of spec), widened by the process excursions of the run; coliforms are log-normal
 # around this share of their limit, raised by poor milk and excursions.
-LAB_SPREAD_DIVISOR = 6.0
+LAB_SPREAD_DIVISOR = 4.6
 COLIFORM_MEDIAN_SHARE = 0.12
 # Milk is poor from CBT_POOR_FROM thousand CFU/mL on, fully so at CBT_POOR_AT (the legal limit is 300).
 CBT_POOR_FROM = 150.0

@@ -3,13 +3,18 @@ moment the planner learns it and replaced by a new order planned at the end of t
 
 Two triggers: a long stop of a line (the breakdown) over the orders' planned windows, and a line so far behind
 that an order would start after every litre of milk it could reserve at its release has expired.
+
+And rejected batches: when the lab's rejections leave an order short of its plan, the next MRP run orders the
+missing kilos again (a make-up order, `<order>-M<n>`), so the demand does not go short.
 """
 
 from __future__ import annotations
 
+import math
+
 from generators import parameters
 from generators.execution import Executor, LineState
-from generators.orders import Order, Planner
+from generators.orders import Order, Planner, Rejection, is_make_up
 from generators.reference import Reference
 
 
@@ -21,6 +26,41 @@ class Rescheduler:
         self.lines = lines
         self.created: list[Order] = []
         executor.on_cancel = self._replace_cancelled
+        # Make-up orders to place when their rejection is detected: (detected_at, make-up id, order, kilos).
+        self.detections: list[tuple[int, str, Order, float]] = []
+
+    def rejected(self, order: Order, rejections: list[Rejection], since: int) -> None:
+        """The lab's verdict on a finished order; the planner learns each rejection when it is detected (from
+        `since` on: earlier ones were handled by an earlier batch). What the n-th rejection leaves short of the plan
+        and the earlier ones did not is made up by `<order>-M<n>`."""
+        if is_make_up(order.order_id) or order.produced_kg is None:
+            return
+        rejected_kg, made_up = 0.0, 0.0
+        ordered = sorted(rejections, key=lambda r: (r.detected_at, r.cause_id))
+        for number, rejection in enumerate(ordered, start=1):
+            rejected_kg += rejection.rejected_kg
+            good = order.produced_kg - rejected_kg
+            if good >= parameters.MAKE_UP_BELOW_SHARE * order.planned_kg:
+                continue
+            step = parameters.MAKE_UP_ROUND_KG
+            needed = math.ceil((order.planned_kg - good) / step) * step
+            if needed > made_up and rejection.detected_at >= since:
+                self.detections.append((rejection.detected_at, f"{order.order_id}-M{number}", order, needed - made_up))
+            made_up = max(made_up, needed)
+        self.detections.sort(key=lambda item: (item[0], item[1]))
+
+    def make_up(self, minute: int) -> None:
+        """At the MRP run: order again what the rejections detected since the last run left short."""
+        while self.detections and self.detections[0][0] <= minute:
+            _, order_id, order, kg = self.detections.pop(0)
+            product = self.reference.products[order.product_id]
+            if kg < parameters.MAKE_UP_MIN_H * product.ideal_rate_kg_per_h:
+                backlog = self.planner.demand_backlog_kg
+                backlog[order.product_id] = backlog.get(order.product_id, 0.0) + kg
+                continue
+            make_up = self.planner.make_up(order, kg, minute, order_id)
+            self.lines[order.line_id].queue.append(make_up)
+            self.created.append(make_up)
 
     def _replace_cancelled(self, order: Order, minute: int) -> None:
         replacement = self.planner.replace(order, minute)
@@ -55,10 +95,11 @@ class Rescheduler:
             cursor = max(line.free_at, minute)
             late: list[Order] = []
             for order in line.queue:
-                # Like the shop floor: a run starts in a window and runs on at the usual pace, through a CIP if
-                # need be (the projection must not see the line later than it will be, or it replans for nothing).
+                # Like the shop floor: a run starts in a window and runs on at the standard pace it was planned at,
+                # through a CIP if need be (the projection must not see the line later than it will be, or it
+                # replans for nothing).
                 start = windows.next_open(max(cursor, order.planned_start))
-                end = start + round((order.planned_end - order.planned_start) / parameters.PERFORMANCE_MEAN)
+                end = start + (order.planned_end - order.planned_start)
                 is_milk = self.reference.products[order.product_id].input_material_id == "MILK"
                 if is_milk and start > order.release_at + life:
                     # Its replacement goes to the end of the plan: it no longer takes this place in the queue.

@@ -486,6 +486,39 @@ def test_the_planner_replaces_the_orders_the_breakdown_stopped(loader: Callable[
         assert (every.loc[named, "status"] == "cancelled").all(), scenario
 
 
+def test_rejected_batches_are_made_up(loader: Callable[[str, str], pd.DataFrame]) -> None:
+    """A rejection that leaves an order below 98 % of its plan is made up at the next MRP run (DOMAIN.md §2)."""
+    products = seed_table("products").set_index("product_id")
+    for scenario in ("baseline", "heatwave"):
+        orders = loader(scenario, "production_orders").drop_duplicates("order_id", keep="last").set_index("order_id")
+        rejections = loader(scenario, "quality_rejections")
+        rejections = rejections.assign(detected_at=pd.to_datetime(rejections.detected_at))
+        made = orders[orders.index.str.contains(r"-M\d+$", regex=True)]
+        assert len(made) >= 5, scenario
+        for make_up_id, make_up in made.iterrows():
+            original = orders.loc[make_up_id.rpartition("-M")[0]]
+            created = pd.Timestamp(make_up.created_at)
+            known = rejections[(rejections.order_id == original.name) & (rejections.detected_at <= created)]
+            missing = original.planned_kg - (original.produced_kg - known.rejected_kg.sum())
+            # Ordered at the first MRP run after the rejection was detected, for no more than what is missing
+            # (rounded up to 5 kg), at priority 1, from the same line.
+            assert not known.empty and created <= known.detected_at.max() + pd.Timedelta(days=1)
+            assert missing > (1 - parameters.MAKE_UP_BELOW_SHARE) * original.planned_kg
+            assert 0 < make_up.planned_kg <= missing + parameters.MAKE_UP_ROUND_KG
+            assert make_up.priority == 1 and make_up.line_id == original.line_id
+            assert make_up.product_id == original.product_id
+        # Every order a single rejection left short by an hour of work or more, found a day before the end, has one.
+        end = pd.Timestamp(END) - pd.Timedelta(days=1)
+        single = rejections[rejections.detected_at < end].groupby("order_id").filter(lambda group: len(group) == 1)
+        short = orders.loc[orders.index.intersection(single.order_id)]
+        short = short[~short.index.str.contains(r"-M\d+", regex=True)]
+        missing = short.planned_kg - (short.produced_kg - single.set_index("order_id").rejected_kg.loc[short.index])
+        rate = short.product_id.map(products.ideal_rate_kg_per_h)
+        owed = short[missing >= rate * parameters.MAKE_UP_MIN_H + parameters.MAKE_UP_ROUND_KG]
+        assert len(owed) >= 5, scenario
+        assert set(owed.index + "-M1") <= set(made.index), scenario
+
+
 def test_orders_deliver_in_full_unless_milk_or_quality_fails(loader: Callable[[str, str], pd.DataFrame]) -> None:
     orders = loader("baseline", "production_orders").drop_duplicates("order_id", keep="last")
     done = orders[orders.status == "completed"]
