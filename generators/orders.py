@@ -270,27 +270,16 @@ class Planner:
         order.cancelled_at = at_minute
         if replacement_depth(order.order_id) >= parameters.MAX_REPLACEMENTS:
             return None
-        product = self.reference.products[order.product_id]
-        duration = order.planned_end - order.planned_start
         earliest = at_minute + parameters.REPLAN_EARLIEST_START_H * 60
-        start, end = self.windows[order.line_id].place(
-            max(self.line_pointers.get(order.line_id, 0), earliest), duration
-        )
-        self.line_pointers[order.line_id] = end
-        order_id = replacement_id(order.order_id)
-        lead_h = float(stream(self.seed, "release", order_id).uniform(*parameters.RELEASE_LEAD_H_RANGE))
-        created_at = at_minute
-        return Order(
-            order_id=order_id,
-            product_id=product.product_id,
-            line_id=order.line_id,
-            created_at=created_at,
-            release_at=max(start - round(lead_h * 60), created_at + 1),
-            planned_start=start,
-            planned_end=end,
+        return self._plan_again(
+            order,
+            replacement_id(order.order_id),
+            order.planned_kg,
+            order.planned_end - order.planned_start,
+            at_minute,
+            earliest,
             due_day=order.due_day,
             priority=order.priority,
-            planned_kg=order.planned_kg,
             replaces_order_id=order.order_id,
         )
 
@@ -302,25 +291,51 @@ class Planner:
         """
         product = self.reference.products[order.product_id]
         pace = product.ideal_rate_kg_per_h * parameters.PERFORMANCE_MEAN / (1 + parameters.BATCH_FILL_ALLOWANCE)
-        duration = math.ceil(kg / pace * 60)
         earliest = at_minute + parameters.EARLIEST_START_AFTER_CREATION_H * 60
+        earliest_due = earliest // MINUTES_PER_DAY + parameters.PRIORITY_DUE_DAYS[0]
+        return self._plan_again(
+            order,
+            order_id,
+            kg,
+            math.ceil(kg / pace * 60),
+            at_minute,
+            earliest,
+            due_day=max(order.due_day, earliest_due),
+            priority=1,
+            replaces_order_id=None,
+        )
+
+    def _plan_again(
+        self,
+        order: Order,
+        order_id: str,
+        kg: float,
+        duration: int,
+        at_minute: int,
+        earliest: int,
+        *,
+        due_day: int,
+        priority: int,
+        replaces_order_id: str | None,
+    ) -> Order:
+        """A new order for `order`'s product, created at `at_minute` and placed at the end of its line's plan."""
         start, end = self.windows[order.line_id].place(
             max(self.line_pointers.get(order.line_id, 0), earliest), duration
         )
         self.line_pointers[order.line_id] = end
         lead_h = float(stream(self.seed, "release", order_id).uniform(*parameters.RELEASE_LEAD_H_RANGE))
-        earliest_due = earliest // MINUTES_PER_DAY + parameters.PRIORITY_DUE_DAYS[0]
         return Order(
             order_id=order_id,
-            product_id=product.product_id,
+            product_id=order.product_id,
             line_id=order.line_id,
             created_at=at_minute,
             release_at=max(start - round(lead_h * 60), at_minute + 1),
             planned_start=start,
             planned_end=end,
-            due_day=max(order.due_day, earliest_due),
-            priority=1,
+            due_day=due_day,
+            priority=priority,
             planned_kg=kg,
+            replaces_order_id=replaces_order_id,
         )
 
 
