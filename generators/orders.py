@@ -17,7 +17,7 @@ from generators import parameters
 from generators.calendar import ProductionWindows, day_windows, weekly_window_hours
 from generators.clock import MINUTES_PER_DAY, date_of_day
 from generators.randomness import stream
-from generators.reference import Reference
+from generators.reference import Product, Reference
 from generators.stock import milk_season
 
 
@@ -187,9 +187,7 @@ class Planner:
         for due, priority, product_id, kg in new_orders:
             product = self.reference.products[product_id]
             line_id = product.line_id
-            # Planned at the standard pace (expected performance, vat fill allowance), not the ideal rate, so that
-            # the plan holds the time the batch will take and the line's plan does not run ahead of what it can do.
-            pace = product.ideal_rate_kg_per_h * parameters.PERFORMANCE_MEAN / (1 + parameters.BATCH_FILL_ALLOWANCE)
+            pace = standard_pace_kg_per_h(product)
             duration = math.ceil(kg / pace * 60)
             start_from = max(self.line_pointers.get(line_id, 0), earliest_start)
             gap = self.windows[line_id].gap_at(start_from)
@@ -290,7 +288,7 @@ class Planner:
         runs at priority 1, and is released and reserved like any new order.
         """
         product = self.reference.products[order.product_id]
-        pace = product.ideal_rate_kg_per_h * parameters.PERFORMANCE_MEAN / (1 + parameters.BATCH_FILL_ALLOWANCE)
+        pace = standard_pace_kg_per_h(product)
         earliest = at_minute + parameters.EARLIEST_START_AFTER_CREATION_H * 60
         earliest_due = earliest // MINUTES_PER_DAY + parameters.PRIORITY_DUE_DAYS[0]
         return self._plan_again(
@@ -337,6 +335,12 @@ class Planner:
             planned_kg=kg,
             replaces_order_id=replaces_order_id,
         )
+
+
+def standard_pace_kg_per_h(product: Product) -> float:
+    """Kilos an hour orders are planned at: the expected performance, less the vat's fill allowance, not the ideal
+    rate, so that a plan holds the time its batches will take and does not run ahead of what the line can do."""
+    return product.ideal_rate_kg_per_h * parameters.PERFORMANCE_MEAN / (1 + parameters.BATCH_FILL_ALLOWANCE)
 
 
 def is_make_up(order_id: str) -> bool:
