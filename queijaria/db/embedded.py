@@ -8,11 +8,14 @@ whether postmaster.pid names a live server or a stale file is postmaster.py.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import socket
 import subprocess
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,6 +43,10 @@ SERVER_OPTIONS = {
     "maintenance_work_mem": "512MB",
     "max_parallel_workers_per_gather": "2",
 }
+
+
+# How long a `db up`, `down` or `reset` waits for another one working on the same data directory.
+LOCK_WAIT_S = 120.0
 
 
 class EmbeddedDatabaseError(RuntimeError):
@@ -89,7 +96,58 @@ class EmbeddedServer:
                     "db-up` (and keep PGPORT exported for dbt), or stop the other program."
                 )
 
+    @property
+    def lock_path(self) -> Path:
+        # Beside the data directory, not inside it: initdb wants an empty folder. pgserver's own lock is one file
+        # in the shared temporary folder, which the first user to take it owns and every other user is refused.
+        return self.pgdata.with_name(f".{self.pgdata.name.lstrip('.')}.lock")
+
+    @contextmanager
+    def _exclusive(self) -> Iterator[None]:
+        """One `db up`, `down` or `reset` at a time on this data directory; the others wait for it."""
+        try:
+            self.pgdata.parent.mkdir(parents=True, exist_ok=True)
+            descriptor = os.open(self.lock_path, os.O_RDONLY | os.O_CREAT, 0o644)
+        except OSError as error:
+            raise EmbeddedDatabaseError(
+                f"cannot create the lock file {self.lock_path} beside the data directory: {error.strerror}; "
+                "choose a data directory in a folder you may write (QUEIJARIA_PGDATA=<folder>)"
+            ) from error
+        try:
+            deadline = time.monotonic() + LOCK_WAIT_S
+            while True:
+                try:
+                    fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() > deadline:
+                        raise EmbeddedDatabaseError(
+                            f"another `queijaria db` command has been working on {self.pgdata} for "
+                            f"{LOCK_WAIT_S:.0f} s; wait for it to finish and try again"
+                        ) from None
+                    time.sleep(0.1)
+            yield
+        finally:
+            os.close(descriptor)
+
+    def _check_is_data_directory(self, refusal: str) -> None:
+        """Refuse to initialise, chown or delete a folder that holds something other than a PostgreSQL cluster."""
+        if not self.pgdata.exists():
+            return
+        if self.pgdata.is_dir() and ((self.pgdata / "PG_VERSION").exists() or not any(self.pgdata.iterdir())):
+            return
+        what = "a folder with other files in it" if self.pgdata.is_dir() else "not a folder"
+        raise EmbeddedDatabaseError(
+            f"{self.pgdata} is {what}, not a PostgreSQL data directory (it has no PG_VERSION): {refusal}; "
+            "point QUEIJARIA_PGDATA at a new or empty folder, or at the embedded server's own data directory"
+        )
+
     def up(self) -> str:
+        with self._exclusive():
+            return self._up()
+
+    def _up(self) -> str:
+        self._check_is_data_directory("the embedded server does not start in it")
         self._check_version()
         self._check_app_role()
         pid_file = read_pid_file(self.pgdata)
@@ -125,8 +183,7 @@ class EmbeddedServer:
     def _start(self) -> None:
         self.pgdata.mkdir(parents=True, exist_ok=True)
         handle = self._handle()
-        with handle._lock:
-            handle.ensure_pgdata_inited()
+        handle.ensure_pgdata_inited()
         # Before the server listens, so that no moment trusts every local connection: initdb (and the
         # previous version of this project) left "trust" for everyone. A lost password file gets a new password.
         if not access.is_set_up(self.pgdata, self.settings.user):
@@ -185,6 +242,10 @@ class EmbeddedServer:
                 cursor.execute(sql.SQL("create database {}").format(sql.Identifier(self.settings.dbname)))
 
     def down(self) -> str:
+        with self._exclusive():
+            return self._down()
+
+    def _down(self) -> str:
         pid_file = read_pid_file(self.pgdata)
         if pid_file is None or not pid_file.is_live:
             # Never pg_ctl stop on a stale file: it would signal whatever program has that pid now.
@@ -202,9 +263,11 @@ class EmbeddedServer:
         return f"embedded PostgreSQL stopped (was pid {pid_file.pid})"
 
     def reset(self) -> str:
-        self.down()
-        shutil.rmtree(self.pgdata, ignore_errors=True)
-        return self.up()
+        with self._exclusive():
+            self._check_is_data_directory("`db reset` deletes nothing")
+            self._down()
+            shutil.rmtree(self.pgdata, ignore_errors=True)
+            return self._up()
 
     def status(self) -> str:
         pid_file = read_pid_file(self.pgdata)
