@@ -8,4 +8,7 @@ psql -v ON_ERROR_STOP=1 --no-psqlrc --username "$POSTGRES_USER" --dbname "$POSTG
 \getenv metabase_password METABASE_DB_PASSWORD
 create role metabase login password :'metabase_password';
 create database metabase_app owner metabase;
+-- Metabase's own database is for Metabase: the warehouse's read-only role (queijaria dashboards reader) and any
+-- other role may not even connect to it.
+revoke connect, temporary on database metabase_app from public;
 SQL
