@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import click
 import typer
+from typer.core import TyperGroup
 
 from queijaria.dashboards.commands import dashboards_app, preview
 from queijaria.db.embedded import EmbeddedDatabaseError, embedded_server
@@ -11,7 +15,27 @@ from queijaria.loading.command import load
 from queijaria.reporting.shortages import report
 from queijaria.reporting.summary import summary
 
+
+class _OneLineErrors(TyperGroup):
+    """Turns a ClickException raised by any command into one `error:` line and its exit code (1).
+
+    Commands and the code under them (e.g. queijaria.db.connection.ConnectionSettingsError, raised for a bad PGPORT)
+    can raise one instead of each catching it; typer would otherwise draw it in a usage panel. Mistakes on the
+    command line itself (click.UsageError: unknown option, value out of range) keep click's usage message.
+    """
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except click.UsageError:
+            raise
+        except click.ClickException as error:
+            typer.secho(f"error: {error.format_message()}", fg=typer.colors.RED, err=True)
+            raise typer.Exit(error.exit_code) from error
+
+
 app = typer.Typer(
+    cls=_OneLineErrors,
     help="Queijaria PCP: simulate a cheese plant, load it into PostgreSQL and report on it.",
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,

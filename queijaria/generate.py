@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn, TypeVar
 
@@ -13,6 +14,14 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
+from queijaria.generate_options import (
+    FIRST_SUPPORTED_DATE,
+    LAST_SUPPORTED_DATE,
+    SCALE_RANGE,
+    iot_interval_problem,
+    scale_problem,
+    seed_problem,
+)
 from queijaria.loading.loader import DEFAULT_OUT
 
 if TYPE_CHECKING:
@@ -26,18 +35,6 @@ if TYPE_CHECKING:
 # do not pay for them.
 
 ALL = "all"
-# The calendar a batch must lie in. The simulation keys its random streams by days since 1970 (never negative) and
-# plans 240 days past a batch; these bounds keep every date far from those limits and from PostgreSQL's.
-FIRST_SUPPORTED_DATE = dt.date(1990, 1, 1)
-LAST_SUPPORTED_DATE = dt.date(2200, 12, 31)
-
-
-def latest_batch(scenario_folder: Path) -> Path | None:
-    """The batch folder with the latest last_date (folder names are `<first>_<last>` ISO dates)."""
-    from generators.engine import MANIFEST_FILE
-
-    batches = [path for path in scenario_folder.iterdir() if (path / MANIFEST_FILE).is_file()]
-    return max(batches, key=lambda path: path.name.split("_")[-1]) if batches else None
 
 
 def resolve_scenarios(requested: list[str], known: list[str]) -> list[str]:
@@ -61,6 +58,26 @@ T = TypeVar("T")
 DEFAULT_SEED = 42
 DEFAULT_SCALE = 1.0
 DEFAULT_IOT_INTERVAL_MIN = 15
+
+
+def _check_seed(value: int | None) -> int | None:
+    return _checked(value, seed_problem)
+
+
+def _check_scale(value: float | None) -> float | None:
+    return _checked(value, scale_problem)
+
+
+def _check_iot_interval(value: int | None) -> int | None:
+    return _checked(value, iot_interval_problem)
+
+
+def _checked(value: T | None, problem: Callable[[T], str | None]) -> T | None:
+    """The option's value, or click's usage error (exit code 2) with the problem."""
+    text = None if value is None else problem(value)
+    if text is not None:
+        raise typer.BadParameter(text)
+    return value
 
 
 def _given_or(value: T | None, fallback: T) -> T:
@@ -131,10 +148,49 @@ def _check_windows(reference: Reference, plans: list[tuple[BatchSpec, PlantState
     return warnings
 
 
+def _check_size(
+    reference: Reference, plans: list[tuple[BatchSpec, PlantState | None]], root: Path, force: bool, console: Console
+) -> None:
+    """Print the run's estimated size and refuse a run the machine cannot hold, before anything is simulated."""
+    from queijaria import generate_size as size
+
+    estimates = [
+        size.estimate(spec.days, spec.scale, spec.iot_interval_min, len(reference.sensors), len(reference.meters), 1)
+        for spec, _ in plans
+    ]
+    rows, disk = sum(item.rows for item in estimates), sum(item.disk_bytes for item in estimates)
+    memory = max(item.peak_memory_bytes for item in estimates)  # scenarios are simulated one after the other
+    memory_free, disk_free = size.available_memory_bytes(), size.free_disk_bytes(root)
+    console.print(
+        Text(
+            f"estimate: {size.rows_text(rows)} rows, {size.human(disk)} on disk, {size.human(memory)} of memory at "
+            f"the peak (available: {'?' if memory_free is None else size.human(memory_free)} of memory, "
+            f"{'?' if disk_free is None else size.human(disk_free)} free under {root})"
+        ),
+        soft_wrap=True,
+    )
+    problems = []
+    if memory_free is not None and memory > memory_free:
+        problems.append(f"about {size.human(memory)} of memory at its peak, but {size.human(memory_free)} is available")
+    if disk_free is not None and disk > disk_free:
+        problems.append(f"about {size.human(disk)} of disk, but {root} has {size.human(disk_free)} free")
+    if not problems:
+        return
+    needs = f"this run needs {' and '.join(problems)}"
+    if force:
+        _print("warning: ", "yellow", f"{needs}; going ahead anyway (--force-size)")
+        return
+    _fail(
+        f"{needs}. Generate fewer --days per batch and add the rest with --continue, or use a larger --iot-interval "
+        "or a smaller --scale; --force-size tries anyway. Nothing was written"
+    )
+
+
 def _discard(staged: list[StagedBatch]) -> None:
     from queijaria import batch_folders
 
-    for batch in staged:
+    # Last staged first: the first batch made the output root, which is empty only once the others are gone.
+    for batch in reversed(staged):
         batch_folders.discard(batch)
 
 
@@ -142,9 +198,9 @@ def generate(
     seed: Annotated[
         int | None,
         typer.Option(
-            help=f"Seed of every random draw; the same arguments give the same bytes. [default: {DEFAULT_SEED}, "
-            "or the earlier batch's with --continue]",
-            min=0,
+            help="Seed of every random draw (0 or more); the same arguments give the same bytes. "
+            f"[default: {DEFAULT_SEED}, or the earlier batch's with --continue]",
+            callback=_check_seed,
             show_default=False,
         ),
     ] = None,
@@ -160,12 +216,12 @@ def generate(
     scale: Annotated[
         float | None,
         typer.Option(
-            help="Row-volume multiplier: more farms, smaller and more numerous orders (with their consumptions, "
+            help=f"Row-volume multiplier, from {SCALE_RANGE[0]:g} to {SCALE_RANGE[1]:g}: more farms, smaller and more "
+            "numerous orders (with their consumptions, "
             "samples and whey lots) and more frequent purchases. The plant's capacity comes from the seeds and "
             f"does not change; IoT volume is set by --days and --iot-interval. [default: {DEFAULT_SCALE}, or the "
             "earlier batch's with --continue]",
-            min=0.25,
-            max=50.0,
+            callback=_check_scale,
             show_default=False,
         ),
     ] = None,
@@ -181,10 +237,9 @@ def generate(
     iot_interval: Annotated[
         int | None,
         typer.Option(
-            help="Minutes between two IoT readings of a sensor (1 = one reading per minute). "
-            f"[default: {DEFAULT_IOT_INTERVAL_MIN}, or the earlier batch's with --continue]",
-            min=1,
-            max=60,
+            help="Minutes between two IoT readings of a sensor (1 = one reading per minute), from 1 to 60 and "
+            f"dividing a day evenly. [default: {DEFAULT_IOT_INTERVAL_MIN}, or the earlier batch's with --continue]",
+            callback=_check_iot_interval,
             show_default=False,
         ),
     ] = None,
@@ -205,7 +260,15 @@ def generate(
             "--seed, --scale and --iot-interval default to the earlier batch's and, when given, must match it.",
         ),
     ] = False,
-    quiet: Annotated[bool, typer.Option(help="No progress bars and no closing table.")] = False,
+    force_size: Annotated[
+        bool,
+        typer.Option(
+            "--force-size",
+            help="Go ahead even when the size estimate (rows, disk, peak memory; printed before simulating) says "
+            "the run would not fit in the available memory or in the output folder's free disk.",
+        ),
+    ] = False,
+    quiet: Annotated[bool, typer.Option(help="No progress bars, no size estimate and no closing table.")] = False,
 ) -> None:
     """Simulate the cheese plant and write one CSV per event dataset, a manifest.json and a state.json per batch.
 
@@ -213,16 +276,12 @@ def generate(
     new ones are complete, and leaves anything else in their folders in place. A run that fails or is interrupted
     changes nothing.
     """
-    if iot_interval is not None and 1440 % iot_interval != 0:
-        raise typer.BadParameter(
-            "must divide a day (1440 minutes) evenly, e.g. 1, 2, 5, 10, 15, 30, 60", param_hint="--iot-interval"
-        )
     root = _output_root(out)
     from generators.clock import date_of_day, day_number
     from generators.engine import BatchSpec, simulate_batch
     from generators.reference import load_reference
-    from generators.state import PlantState
     from queijaria import batch_folders
+    from queijaria.continuation import ContinuationError, is_folder, latest_batch_to_continue, load_state
 
     reference = load_reference()
     scenarios = resolve_scenarios(scenario, list(reference.scenarios))
@@ -230,7 +289,7 @@ def generate(
         raise typer.BadParameter("no scenario selected", param_hint="--scenario")
     if continue_ and scenario == [ALL]:
         # "all" of a continuation means every scenario generated so far.
-        scenarios = [scenario_id for scenario_id in scenarios if (root / scenario_id).is_dir()] or scenarios
+        scenarios = [scenario_id for scenario_id in scenarios if is_folder(root / scenario_id)] or scenarios
     console = Console(stderr=True, quiet=quiet)
 
     plans: list[tuple[BatchSpec, PlantState | None]] = []
@@ -238,16 +297,15 @@ def generate(
         previous: PlantState | None = None
         first_day = day_number(start_date.date())
         if continue_:
-            folder = root / scenario_id
-            batch = latest_batch(folder) if folder.is_dir() else None
-            if batch is None:
-                raise typer.BadParameter(
-                    f"nothing to continue for {scenario_id!r} under {root}", param_hint="--continue"
-                )
             try:
-                previous = PlantState.load(batch)
-            except (OSError, ValueError, KeyError, TypeError) as error:
-                _fail(f"cannot continue from {batch}: its state.json is unreadable ({error})")
+                batch = latest_batch_to_continue(root / scenario_id)
+                if batch is None:
+                    raise typer.BadParameter(
+                        f"nothing to continue for {scenario_id!r} under {root}", param_hint="--continue"
+                    )
+                previous = load_state(batch, scenario_id, reference)
+            except ContinuationError as error:
+                _fail(str(error))
             mismatched = [
                 name
                 for name, ours, theirs in (
@@ -284,6 +342,8 @@ def generate(
             # A fresh run replaces the scenario's earlier batches (they would not continue into it), once it is done.
             replaces = batch_folders.batch_folders(root / spec.scenario_id) if previous is None else []
             staged.append(batch_folders.stage(spec.folder, replaces))
+        # After staging, so that an output folder that cannot be written is named as such; a refusal discards it.
+        _check_size(reference, plans, root, force_size, console)
         with Progress(
             TextColumn("{task.description:<42}", markup=False),
             BarColumn(),

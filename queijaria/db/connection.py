@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from urllib.parse import unquote, urlsplit
 
+import click
 import psycopg2
 from psycopg2 import sql
 from psycopg2.extensions import connection as pg_connection
@@ -29,6 +30,17 @@ DEFAULT_DATABASE = "queijaria"
 # Set by `queijaria db env` to the DATABASE_URL its PG* variables come from: profiles.yml refuses to run when
 # DATABASE_URL is set but the PG* variables were not derived from it (a bare dbt would reach another server).
 PG_FROM_URL_VARIABLE = "QUEIJARIA_PG_FROM_DATABASE_URL"
+FIRST_PORT, LAST_PORT = 1, 65535
+# libpq's words when the server answered but refused the database, role or password (or the role's CONNECT).
+LOGIN_REFUSALS = ("does not exist", "authentication failed", "fe_sendauth", "no pg_hba.conf entry", "permission denied")
+
+
+class ConnectionSettingsError(click.ClickException, ValueError):
+    """PGPORT or DATABASE_URL names no server the tools could reach: the user's to fix, before any connection.
+
+    A ClickException, so that every command of the CLI ends in one `error:` line and exit code 1 without catching
+    it (queijaria/cli.py does it once for all); a ValueError too, for the callers that already caught one.
+    """
 
 
 @dataclass(frozen=True)
@@ -62,13 +74,30 @@ class ConnectionSettings:
         return f"postgresql://{self.user}@{self.host}:{self.port}/{self.dbname}"
 
 
+def _port(text: str, source: str) -> int:
+    """The port `text` names; ConnectionSettingsError naming `source` when it is not a number from 1 to 65535."""
+    # isdigit() alone would take "²" or "٣", and int() would take " 5432" or "5_432": libpq takes neither.
+    port = int(text) if text.isascii() and text.isdigit() else None
+    if port is None or not FIRST_PORT <= port <= LAST_PORT:
+        raise ConnectionSettingsError(f"{source} must be a port number from {FIRST_PORT} to {LAST_PORT}, got {text!r}")
+    return port
+
+
+def _url_port(netloc: str) -> int | None:
+    """The port of a URL's netloc, or None without one; urlsplit's own message would not say which setting."""
+    host = netloc.rpartition("@")[2]  # never the user or password: an error must not print the password
+    _, colon, port_text = host.rpartition("]")[2].partition(":")
+    # An empty port ("host:/db") means the default, as urlsplit and libpq read it.
+    return _port(port_text, "the port of DATABASE_URL") if colon and port_text else None
+
+
 def _from_url(url: str) -> ConnectionSettings:
     parts = urlsplit(url)
     if not parts.scheme.startswith("postgres"):
-        raise ValueError(f"DATABASE_URL must be a postgresql:// URL, got scheme {parts.scheme!r}")
+        raise ConnectionSettingsError(f"DATABASE_URL must be a postgresql:// URL, got scheme {parts.scheme!r}")
     return ConnectionSettings(
         host=parts.hostname or EMBEDDED_HOST,
-        port=parts.port or 5432,
+        port=_url_port(parts.netloc) or 5432,
         user=unquote(parts.username or EMBEDDED_USER),
         password=unquote(parts.password or ""),
         dbname=(unquote(parts.path.lstrip("/")) or DEFAULT_DATABASE),
@@ -76,12 +105,13 @@ def _from_url(url: str) -> ConnectionSettings:
 
 
 def resolve(environ: dict[str, str] | None = None) -> ConnectionSettings:
+    """The server the environment names; ConnectionSettingsError when PGPORT or DATABASE_URL cannot name one."""
     env = os.environ if environ is None else environ
     if env.get("DATABASE_URL"):
         return _from_url(env["DATABASE_URL"])
     return ConnectionSettings(
         host=env.get("PGHOST") or EMBEDDED_HOST,
-        port=int(env.get("PGPORT") or EMBEDDED_PORT),
+        port=_port(env["PGPORT"], "PGPORT") if env.get("PGPORT") else EMBEDDED_PORT,
         user=env.get("PGUSER") or EMBEDDED_USER,
         password=env.get("PGPASSWORD") or "",
         dbname=env.get("PGDATABASE") or DEFAULT_DATABASE,
@@ -104,8 +134,11 @@ def connect(settings: ConnectionSettings | None = None, dbname: str | None = Non
     try:
         return psycopg2.connect(**settings.connect_arguments(dbname), connect_timeout=5)
     except psycopg2.OperationalError as error:
-        hint = "run `make db-up`" if settings.is_embedded else "check PGHOST/PGPORT/DATABASE_URL"
         reason = " ".join(str(error).split())
+        if any(text in reason for text in LOGIN_REFUSALS):  # the server answered: it runs, the login is wrong
+            hint = "check PGDATABASE/PGUSER/PGPASSWORD" + ("" if settings.is_embedded else " or DATABASE_URL")
+        else:
+            hint = "run `make db-up`" if settings.is_embedded else "check PGHOST/PGPORT/DATABASE_URL"
         raise ConnectionError(f"cannot reach PostgreSQL at {settings.describe()}: {reason} ({hint})") from error
 
 

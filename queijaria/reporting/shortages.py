@@ -7,6 +7,7 @@ production order and material short at the order's release, quantities in the ma
 from __future__ import annotations
 
 import csv
+import os
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated
@@ -14,9 +15,11 @@ from typing import Annotated
 import psycopg2
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from queijaria import PROJECT_ROOT
 from queijaria.db.connection import connect, resolve
+from queijaria.reporting.errors import query_failure
 
 DEFAULT_OUT = PROJECT_ROOT / "reports" / "faltas_reserva_report.csv"
 
@@ -73,17 +76,32 @@ def _cell(column: str, value: object) -> object:
     return value
 
 
-def export(conn: psycopg2.extensions.connection, out: Path) -> int:
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with conn.cursor() as cursor, out.open("w", newline="", encoding="utf-8") as handle:
+def read_shortages(conn: psycopg2.extensions.connection) -> list[list[object]]:
+    """The report's rows as written to the CSV; read whole before the file is touched (a few thousand at most)."""
+    with conn.cursor() as cursor:
         cursor.execute(EXPORT_SQL)
+        return [[_cell(column, value) for column, value in zip(COLUMNS, row, strict=True)] for row in cursor]
+
+
+def _write_csv(path: Path, rows: list[list[object]]) -> None:
+    with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(COLUMNS)
-        rows = 0
-        for row in cursor:
-            writer.writerow([_cell(column, value) for column, value in zip(COLUMNS, row, strict=True)])
-            rows += 1
-    return rows
+        writer.writerows(rows)
+
+
+def write_report(out: Path, rows: list[list[object]]) -> None:
+    """Write the CSV whole or not at all: a failure leaves an earlier report as it was."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if out.exists() and not out.is_file():
+        _write_csv(out, rows)  # /dev/null or a pipe: written to, never replaced by a file
+        return
+    partial = out.with_name(f".{out.name}.{os.getpid()}.partial")
+    try:
+        _write_csv(partial, rows)
+        partial.replace(out)
+    finally:
+        partial.unlink(missing_ok=True)
 
 
 def summary_lines(conn: psycopg2.extensions.connection) -> list[str]:
@@ -99,25 +117,52 @@ def summary_lines(conn: psycopg2.extensions.connection) -> list[str]:
     return lines
 
 
+def _fail(message: str) -> typer.Exit:
+    Console(stderr=True, soft_wrap=True).print(f"[red]error:[/red] {escape(message)}", highlight=False)
+    return typer.Exit(1)
+
+
+def _out_problem(out: Path) -> str | None:
+    """Why `out` cannot be the report's file, before anything is queried (None when it may be)."""
+    try:
+        if out.is_dir():
+            return f"--out {out} is a folder: give the CSV file to write, e.g. {out / DEFAULT_OUT.name}"
+        parent = next((folder for folder in out.parents if folder.exists()), None)
+    except OSError as error:  # a name too long
+        return f"--out {out}: {error.strerror or error}"
+    if parent is not None and not parent.is_dir():
+        return f"--out {out}: {parent} is not a folder"
+    return None
+
+
 def report(
     out: Annotated[Path, typer.Option(help="CSV file to write.")] = DEFAULT_OUT,
 ) -> None:
     """Export the shortage report to reports/faltas_reserva_report.csv and print one line per scenario."""
-    console = Console()
+    problem = _out_problem(out)
+    if problem is not None:
+        raise _fail(problem)
     settings = resolve()
     try:
         conn = connect(settings)
     except ConnectionError as error:
-        console.print(f"[red]error:[/red] {error}")
-        raise typer.Exit(1) from error
+        raise _fail(str(error)) from error
     try:
-        rows = export(conn, out)
+        rows = read_shortages(conn)
         lines = summary_lines(conn)
     except psycopg2.errors.UndefinedTable as error:
-        console.print("[red]error:[/red] marts.fct_material_shortages does not exist yet: run `make build` first")
-        raise typer.Exit(1) from error
+        # Which relation is missing (the mart or the intermediate model its per-scenario lines read), in its words.
+        missing = (error.diag.message_primary if error.diag else None) or "marts.fct_material_shortages is missing"
+        raise _fail(f"{missing}: run `make build` (dbt build) first") from error
+    except psycopg2.Error as error:
+        reads = "marts.fct_material_shortages and intermediate.int_stock_reservations_allocated"
+        raise _fail(query_failure(error, settings, reads)) from error
     finally:
         conn.close()
+    try:
+        write_report(out, rows)
+    except OSError as error:
+        raise _fail(f"cannot write {out}: {error.strerror or error}; nothing was written") from error
     for line in lines:
         typer.echo(line)
-    console.print(f"{rows} shortage row(s) written to {out}")
+    Console().print(f"{len(rows)} shortage row(s) written to {escape(str(out))}", soft_wrap=True, highlight=False)

@@ -21,6 +21,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from queijaria.db.connection import connect, resolve
+from queijaria.reporting.errors import query_failure
 
 LAYERS = ("raw", "reference", "staging", "intermediate", "marts")
 
@@ -232,6 +233,9 @@ def summary(
     except psycopg2.errors.UndefinedTable as error:
         # dropped while we read it (a concurrent dbt build)
         raise fail(NOT_BUILT) from error
+    except psycopg2.Error as error:
+        reads = "marts.fct_scenario_kpis" if json_output else f"every table of the schemas {', '.join(LAYERS)}"
+        raise fail(query_failure(error, settings, reads)) from error
     finally:
         conn.close()
 

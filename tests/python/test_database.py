@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
+import click
 import pytest
 from support import free_port, scratch_embedded_server
 
-from queijaria.db.connection import EMBEDDED_PORT, ConnectionSettings, connect, resolve
+from queijaria.db.connection import EMBEDDED_PORT, ConnectionSettings, ConnectionSettingsError, connect, resolve
 from queijaria.db.embedded import EmbeddedDatabaseError, EmbeddedServer
 
 
@@ -49,10 +51,52 @@ def test_database_url_must_be_postgres() -> None:
         resolve({"DATABASE_URL": "mysql://root@localhost/db"})
 
 
+@pytest.mark.parametrize("port", ["abc", "0", "65536", "-1", " 5432", "5432 ", "54_329", "５４３２", "1e3"])
+def test_a_pgport_that_is_no_port_number_is_refused(port: str) -> None:
+    with pytest.raises(ConnectionSettingsError) as refused:
+        resolve({"PGPORT": port})
+    assert str(refused.value) == f"PGPORT must be a port number from 1 to 65535, got {port!r}"
+
+
+@pytest.mark.parametrize("port", ["1", "5432", "65535"])
+def test_every_port_number_is_accepted(port: str) -> None:
+    assert resolve({"PGPORT": port}).port == int(port)
+    assert resolve({"DATABASE_URL": f"postgresql://ana@db:{port}/pcp"}).port == int(port)
+
+
+@pytest.mark.parametrize("port", ["abc", "0", "99999"])
+def test_a_database_url_port_that_is_no_port_number_is_refused_without_its_password(port: str) -> None:
+    with pytest.raises(ConnectionSettingsError, match=rf"^the port of DATABASE_URL must be .*, got '{port}'$") as error:
+        resolve({"DATABASE_URL": f"postgresql://ana:s3cr3t:x@warehouse:{port}/pcp"})
+    assert "s3cr3t" not in str(error.value)
+
+
+def test_a_database_url_without_a_port_or_with_an_ipv6_host_still_resolves() -> None:
+    assert resolve({"DATABASE_URL": "postgresql://ana@warehouse/pcp"}).port == 5432
+    assert resolve({"DATABASE_URL": "postgresql://ana@warehouse:/pcp"}).port == 5432
+    ipv6 = resolve({"DATABASE_URL": "postgresql://ana@[::1]:6000/pcp"})
+    assert (ipv6.host, ipv6.port) == ("::1", 6000)
+
+
+def test_the_settings_error_is_a_click_exception_and_a_value_error() -> None:
+    # Every command of the CLI turns a ClickException into one `error:` line; older callers catch ValueError.
+    with pytest.raises(ConnectionSettingsError) as error:
+        resolve({"DATABASE_URL": "mysql://root@localhost/db"})
+    assert isinstance(error.value, click.ClickException) and isinstance(error.value, ValueError)
+    assert error.value.exit_code == 1
+
+
 def test_unreachable_server_gives_an_actionable_error() -> None:
     port = free_port()
     with pytest.raises(ConnectionError, match=rf"cannot reach PostgreSQL at .*:{port}.*make db-up"):
         connect(resolve({"PGPORT": str(port)}))
+
+
+def test_a_database_that_does_not_exist_is_not_blamed_on_a_stopped_server() -> None:
+    missing = replace(resolve(), dbname="queijaria_no_such_database")
+    with pytest.raises(ConnectionError, match=r'database "queijaria_no_such_database" does not exist') as error:
+        connect(missing)
+    assert "check PGDATABASE/PGUSER/PGPASSWORD" in str(error.value) and "make db-up" not in str(error.value)
 
 
 @pytest.fixture

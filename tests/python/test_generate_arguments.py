@@ -161,3 +161,143 @@ def test_generate_and_load_use_the_same_folder_from_anywhere(tmp_path: Path, set
             expected = json.loads(path.read_text())["datasets"]["production_orders"]["rows"]
             assert cursor.fetchone()[0] == expected > 0, scenario
     conn.close()
+
+
+# --- numbers that are not numbers, and a state.json checked as the options are ---------------------------------------
+
+
+@pytest.mark.parametrize("value", ["nan", "NaN", "inf", "-inf", "1e999"])
+def test_a_scale_that_is_not_a_number_is_called_so(tmp_path: Path, value: str) -> None:
+    result = invoke("--out", str(tmp_path / "out"), *SMALL, "--scale", value)
+    assert result.exit_code == 2, result.output  # click's usage error, as for any bad option
+    message = " ".join(result.stderr.replace("│", " ").split())
+    assert "Invalid value for '--scale':" in message and "is not a number" in message, message
+    assert "Traceback" not in result.output and "less than" not in message
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.fixture(scope="module")
+def one_day(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A generated 1-day baseline batch, copied by each test that edits its state.json."""
+    out = tmp_path_factory.mktemp("one_day")
+    result = invoke("--out", str(out), *SMALL)
+    assert result.exit_code == 0, result.output + repr(result.exception)
+    return out
+
+
+def continue_after_editing(one_day: Path, tmp_path: Path, edit: Callable[[dict], object]) -> tuple[Result, Path]:
+    """Copy the batch, apply `edit` to its state.json (a dict; a str return value replaces the text), continue."""
+    out = tmp_path / "out"
+    shutil.copytree(one_day, out)
+    (state,) = out.glob("baseline/*/state.json")
+    data = json.loads(state.read_text())
+    text = edit(data)
+    state.write_text(text if isinstance(text, str) else json.dumps(data))
+    return invoke("--out", str(out), *SMALL, "--continue"), state
+
+
+def assert_nothing_added(state: Path) -> None:
+    assert [path.name for path in state.parent.parent.iterdir()] == [state.parent.name]
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "option"),
+    [
+        ("scale", -5, ("--scale", "-5")),
+        ("scale", 50.5, ("--scale", "50.5")),
+        ("seed", -1, ("--seed", "-1")),
+        ("iot_interval_min", 7, ("--iot-interval", "7")),
+        ("iot_interval_min", 0, ("--iot-interval", "0")),
+    ],
+)
+def test_a_state_json_out_of_bounds_is_refused_as_the_option_is(
+    one_day: Path, tmp_path: Path, field: str, value: float, option: tuple[str, str]
+) -> None:
+    result, state = continue_after_editing(one_day, tmp_path, lambda data: data.update({field: value}))
+    assert_refused(result, f"--continue: {state}: field {field}: {value} ")
+    assert_nothing_added(state)
+    # The same bounds and words as the command-line option.
+    problem = result.stderr.split(f"field {field}: ", 1)[1].strip()
+    on_the_command_line = invoke("--out", str(tmp_path / "other"), *SMALL, *option)
+    assert on_the_command_line.exit_code == 2
+    assert problem in " ".join(on_the_command_line.stderr.replace("│", " ").split())
+
+
+@pytest.mark.parametrize("value", ["NaN", "Infinity", "-Infinity"])
+def test_a_state_json_scale_that_is_not_a_number_is_called_so(one_day: Path, tmp_path: Path, value: str) -> None:
+    def edit(data: dict) -> str:
+        data["scale"] = "PLACEHOLDER"
+        return json.dumps(data).replace('"PLACEHOLDER"', value)
+
+    result, state = continue_after_editing(one_day, tmp_path, edit)
+    assert_refused(result, f"{state}: field scale: ", "is not a number: the scale must be a number from 0.25 to 50")
+    assert_nothing_added(state)
+
+
+def _set(path: str, value: object) -> Callable[[dict], None]:
+    def edit(data: dict) -> None:
+        *parents, last = path.split(".")
+        target = data
+        for key in parents:
+            target = target[int(key)] if isinstance(target, list) else target[key]
+        target[last] = value
+
+    return edit
+
+
+@pytest.mark.parametrize(
+    ("edit", "named"),
+    [
+        (_set("scale", "abc"), 'field scale must be a number, got "abc"'),
+        (_set("seed", "42"), 'field seed must be an integer, got "42"'),
+        (_set("seed", True), "field seed must be an integer, got true"),
+        (_set("iot_interval_min", 15.5), "field iot_interval_min must be an integer, got 15.5"),
+        (_set("lots", {}), "field lots must be a list, got {}"),
+        (_set("lots.0.quantity", None), "field lots[0].quantity must be a number, got null"),
+        (_set("orders.0.priority", "high"), 'field orders[0].priority must be an integer, got "high"'),
+        (lambda data: data.pop("line_free_at"), "field line_free_at is missing"),
+        (lambda data: data["line_free_at"].popitem(), "field line_free_at: must have one entry per line"),
+        (lambda data: data["equipment"].clear(), "field equipment: must have one entry per equipment"),
+        (_set("scenario_id", "heatwave"), "field scenario_id: 'heatwave' is not 'baseline'"),
+        (_set("orders.0.product_id", "BRIE"), "field orders[].product_id: names 'BRIE', unknown to the plant's"),
+        (_set("lots.0.material_id", "SAFFRON"), "field lots[].material_id: names 'SAFFRON'"),
+        (_set("pending_rows", {"stock_lots": [[1]]}), "field pending_rows.stock_lots: has a row without its 15"),
+        (_set("last_day", 3), "field last_day: 3 is before its origin_day"),
+        (_set("surprise", 1), "unknown field surprise"),
+        (lambda data: "[1, 2]", "does not hold a plant state"),
+        (lambda data: '{"version": 2, ', "is not valid JSON"),
+    ],
+    ids=[
+        "scale string",
+        "seed string",
+        "seed bool",
+        "interval float",
+        "lots object",
+        "lot quantity null",
+        "order priority string",
+        "missing field",
+        "a line missing",
+        "no equipment",
+        "other scenario",
+        "unknown product",
+        "unknown material",
+        "short pending row",
+        "last day before origin",
+        "unknown field",
+        "a list",
+        "truncated",
+    ],
+)
+def test_a_state_json_of_the_wrong_shape_is_one_clear_message(
+    one_day: Path, tmp_path: Path, edit: Callable[[dict], object], named: str
+) -> None:
+    result, state = continue_after_editing(one_day, tmp_path, edit)
+    assert_refused(result, f"--continue: {state}", named)
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert_nothing_added(state)
+
+
+def test_an_untouched_state_json_still_continues(one_day: Path, tmp_path: Path) -> None:
+    result, state = continue_after_editing(one_day, tmp_path, lambda data: None)
+    assert result.exit_code == 0, result.output + repr(result.exception)
+    assert len(list(state.parent.parent.iterdir())) == 2
