@@ -23,25 +23,35 @@ def fail(message: str) -> typer.Exit:
 def preview(
     out: Annotated[Path | None, typer.Option(help="HTML file (default target/preview/dashboards.html)")] = None,
     specs: Annotated[Path, typer.Option(help="folder of the dashboard YAML files")] = DASHBOARDS_DIR,
+    card_timeout: Annotated[
+        float, typer.Option(min=0.001, help="seconds a card's query may run before it is stopped")
+    ] = 30.0,
 ) -> None:
-    """Render every dashboard to one self-contained HTML page (opens with no network)."""
+    """Render every dashboard to one self-contained HTML page (opens with no network).
+
+    The cards' SQL runs read-only, as the role Metabase uses (metabase_reader; MB_READER_PASSWORD off the
+    embedded server): see queijaria/dashboards/queries.py."""
     import sqlalchemy.exc
 
-    from queijaria.dashboards.preview import DEFAULT_PREVIEW, build_preview
-    from queijaria.dashboards.queries import engine_for
-    from queijaria.dashboards.spec import DashboardSpecError, load_dashboards
+    from queijaria.dashboards.preview import DEFAULT_PREVIEW, PreviewError, build_preview
+    from queijaria.dashboards.queries import ReaderUnavailableError, reader_engine
+    from queijaria.dashboards.spec import load_dashboards
+    from queijaria.db.connection import resolve
 
     try:
         dashboards = load_dashboards(specs)
-        written = build_preview(engine_for(), dashboards, out or DEFAULT_PREVIEW)
-    except DashboardSpecError as error:
+        engine = reader_engine(resolve(), timeout_s=card_timeout)
+    # DashboardSpecError is a ValueError; so is a PGPORT or DATABASE_URL that names no server.
+    except (ValueError, ReaderUnavailableError) as error:
         raise fail(str(error)) from error
-    except sqlalchemy.exc.OperationalError as error:
-        reason = " ".join(str(error.orig).split())
-        raise fail(f"cannot read the marts: {reason} (run `make db-up` and `make build` first)") from error
-    except sqlalchemy.exc.ProgrammingError as error:
-        reason = str(error.orig).splitlines()[0]
-        raise fail(f"a card's query failed: {reason} (run `make build` so the marts exist)") from error
+    try:
+        written = build_preview(engine, dashboards, out or DEFAULT_PREVIEW)
+    except PreviewError as error:
+        raise fail(str(error)) from error
+    except sqlalchemy.exc.SQLAlchemyError as error:
+        raise fail(f"cannot read the marts: {' '.join(str(error).split())}") from error
+    finally:
+        engine.dispose()
     typer.echo(f"dashboards preview written to {written} (open it in a browser; no network needed)")
 
 
@@ -68,15 +78,18 @@ def exposures(
 @dashboards_app.command("reader")
 def reader() -> None:
     """Create or update the read-only role Metabase connects as (MB_READER_PASSWORD; see reader.py)."""
-    from queijaria.dashboards.reader import READER_ROLE, ReaderSetupError, ensure_reader, reader_password
+    import os
+
+    from queijaria.dashboards.reader import PASSWORD_VARIABLE, READER_ROLE, ReaderSetupError, ensure_reader
     from queijaria.db.connection import resolve
 
     try:
         settings = resolve()
-        ensure_reader(settings, reader_password(settings))
+        # Without MB_READER_PASSWORD an existing role keeps its password: Metabase may be connected with it.
+        note = ensure_reader(settings, os.environ.get(PASSWORD_VARIABLE) or None)
     except (ValueError, ReaderSetupError) as error:
         raise fail(str(error)) from error
-    typer.echo(f"read-only role {READER_ROLE} can select from the marts of {settings.describe()}")
+    typer.echo(f"read-only role {READER_ROLE} can select from the marts of {settings.describe()}; {note}")
 
 
 @dashboards_app.command("provision")
@@ -84,7 +97,7 @@ def provision() -> None:
     """Create or update the dashboards in Metabase (MB_URL, MB_USER, MB_PASSWORD or MB_API_KEY; README)."""
     import os
 
-    from queijaria.dashboards.metabase import Client, MetabaseError, MetabaseSettings, Warehouse
+    from queijaria.dashboards.metabase import Client, MetabaseError, MetabaseSettings, Warehouse, check_settings
     from queijaria.dashboards.metabase import provision as provision_dashboards
     from queijaria.dashboards.reader import READER_ROLE, ReaderSetupError, reader_password
     from queijaria.dashboards.spec import DashboardSpecError, load_dashboards
@@ -100,6 +113,7 @@ def provision() -> None:
     if not (settings.password or settings.api_key):
         raise fail("set MB_PASSWORD (the Metabase admin's password, chosen at the first run) or MB_API_KEY")
     try:
+        check_settings(settings)  # MB_URL and MB_PASSWORD before anything else, and before any request
         dashboards = load_dashboards()
         database = resolve()
         warehouse = Warehouse(

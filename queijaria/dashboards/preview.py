@@ -7,18 +7,22 @@ from __future__ import annotations
 
 import html
 import json
+import os
+import uuid
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import sqlalchemy as sa
 from plotly.offline import get_plotlyjs
 from plotly.utils import PlotlyJSONEncoder
 from sqlalchemy.engine import Engine
 
 from queijaria import PROJECT_ROOT
 from queijaria.dashboards.figures import card_figure
-from queijaria.dashboards.queries import default_values, run_card
-from queijaria.dashboards.spec import Dashboard
+from queijaria.dashboards.queries import CardQueryError, default_values, read_only_query, run_card
+from queijaria.dashboards.spec import Card, Dashboard
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 DEFAULT_PREVIEW = PROJECT_ROOT / "target" / "preview" / "dashboards.html"
 SELECTORS = ("scenario", "line")
@@ -54,17 +58,36 @@ label { margin-right: 1.5rem; }
 """.replace("ROW_PX", str(ROW_PX))
 
 
+class PreviewError(RuntimeError):
+    """The preview cannot be made; the message names the card (file and title) or the output, and the fix."""
+
+
 def options(engine: Engine) -> dict[str, list[tuple[str, str]]]:
     """(id, name) of every scenario and line, from the dimension marts."""
-    with engine.connect() as connection:
-        scenarios = connection.execute(
-            sa.text("select scenario_id, scenario_name from marts.dim_scenarios order by not is_baseline, 1")
-        ).all()
-        lines = connection.execute(sa.text("select line_id, line_name from marts.dim_lines order by 1")).all()
-    return {"scenario": [tuple(row) for row in scenarios], "line": [("", "All lines"), *map(tuple, lines)]}
+    try:
+        scenarios = read_only_query(
+            engine, "select scenario_id, scenario_name from marts.dim_scenarios order by not is_baseline, 1"
+        )
+        lines = read_only_query(engine, "select line_id, line_name from marts.dim_lines order by 1")
+    except CardQueryError as error:
+        raise PreviewError(f"cannot read the scenarios and lines from the marts: {error}") from error
+    return {
+        "scenario": list(scenarios.itertuples(index=False, name=None)),
+        "line": [("", "All lines"), *lines.itertuples(index=False, name=None)],
+    }
 
 
 def build_preview(engine: Engine, dashboards: list[Dashboard], out: Path = DEFAULT_PREVIEW) -> Path:
+    """Writes the page to out, or nothing at all (the old page stays when a card fails)."""
+    partial = _reserve(out)
+    try:
+        _write(partial, _page(engine, dashboards), out)
+    finally:
+        partial.unlink(missing_ok=True)
+    return out
+
+
+def _page(engine: Engine, dashboards: list[Dashboard]) -> str:
     choices = options(engine)
     figures: dict[str, dict[str, Any]] = {}
     sections = []
@@ -87,15 +110,39 @@ def build_preview(engine: Engine, dashboards: list[Dashboard], out: Path = DEFAU
         )
     selectors = "".join(_selector(name, choices[name]) for name in SELECTORS)
     data = json.dumps(figures, cls=PlotlyJSONEncoder).replace("</", "<\\/")
-    page = (
+    return (
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Queijaria PCP dashboards</title>'
         f"<style>{STYLE}</style><script>{get_plotlyjs()}</script></head><body>"
         f"<header><h1>Queijaria PCP dashboards (static preview)</h1>{selectors}</header>{''.join(sections)}"
         f'<script id="figures" type="application/json">{data}</script><script>{SCRIPT}</script></body></html>'
     )
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(page, encoding="utf-8")
-    return out
+
+
+def _reserve(out: Path) -> Path:
+    """An empty hidden file beside out, made before any card runs: a place that cannot be written fails at once."""
+    if out.is_dir():
+        raise PreviewError(f"--out {out} is a folder; give the HTML file to write, e.g. {out / 'dashboards.html'}")
+    if out.exists() and not out.is_file():
+        raise PreviewError(f"--out {out} is not a regular file; give the HTML file to write")
+    blocker = next((folder for folder in out.parents if folder.exists()), None)
+    if blocker is not None and not blocker.is_dir():
+        raise PreviewError(f"cannot write {out}: {blocker} is a file, not a folder")
+    partial = out.parent / f".{out.name}.{uuid.uuid4().hex[:8]}.partial"
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        os.close(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+    except OSError as error:
+        raise PreviewError(f"cannot write {out}: {error.strerror or error}") from error
+    return partial
+
+
+def _write(partial: Path, page: str, out: Path) -> None:
+    """The whole page, then a rename: a reader of out sees the old page or the new one, never half of one."""
+    try:
+        partial.write_text(page, encoding="utf-8")
+        partial.replace(out)
+    except OSError as error:
+        raise PreviewError(f"cannot write {out}: {error.strerror or error}") from error
 
 
 def _card_variants(
@@ -105,12 +152,34 @@ def _card_variants(
     variants = {}
     scenario_values = [value for value, _ in choices["scenario"]] if "scenario" in uses else [""]
     line_values = [value for value, _ in choices["line"]] if "line" in uses else [""]
+    where = f"{dashboard.path} ({card.title})"
+    try:
+        defaults = default_values(dashboard)
+    except ValueError as error:
+        raise PreviewError(f"{where}: a filter default cannot be used: {error}") from error
     for scenario in scenario_values:
         for line in line_values:
-            values = {**default_values(dashboard), "scenario": scenario or None, "line": line or None}
-            frame = run_card(engine, card, values)
-            variants[f"{scenario}|{line}"] = {"rows": len(frame), "figure": card_figure(card, frame).to_plotly_json()}
+            values = {**defaults, "scenario": scenario or None, "line": line or None}
+            try:
+                frame = run_card(engine, card, values)
+            except CardQueryError as error:
+                raise PreviewError(f"{where}: {error}") from error
+            variants[f"{scenario}|{line}"] = {"rows": len(frame), "figure": _figure(card, frame, where)}
     return variants
+
+
+def _figure(card: Card, frame: pd.DataFrame, where: str) -> dict[str, Any]:
+    """The card's figure as JSON; a result without the columns the visualization draws is the card's mistake."""
+    missing = [column for column in card.required_columns if column not in frame.columns]
+    if missing:
+        raise PreviewError(
+            f"{where}: the result has no column {missing[0]!r}, which the {card.visualization} card draws; "
+            f"it returns {', '.join(map(str, frame.columns)) or 'no columns'}"
+        )
+    try:
+        return card_figure(card, frame).to_plotly_json()
+    except (ValueError, TypeError) as error:
+        raise PreviewError(f"{where}: cannot draw the {card.visualization} card: {error}") from error
 
 
 def _selector(name: str, choices: list[tuple[str, str]]) -> str:

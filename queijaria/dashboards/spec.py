@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,20 +11,33 @@ from typing import Any
 import yaml
 
 from queijaria import PROJECT_ROOT
-from queijaria.dashboards.template import template_tags
+from queijaria.dashboards.sqlcheck import UnsafeSqlError, check_card_sql, check_template_markers
+from queijaria.dashboards.template import extremes, template_tags
 
 DASHBOARDS_DIR = PROJECT_ROOT / "dashboards"
 MARTS_SCHEMA = "marts"
 # Metabase lays dashboards out on a grid 24 columns wide.
 GRID_COLUMNS = 24
+# Bounds on the rows, so that a typo (height 100000000) is refused instead of hanging the layout check and the
+# browser: a card at most a few screens high (60 px a row in the preview), a dashboard at most 500 rows long.
+MAX_CARD_HEIGHT = 40
+GRID_ROWS = 500
 FILTER_TYPES = ("text", "date")
 VISUALIZATIONS = ("number", "line", "bar", "table")
 # How a number card's value or a chart's y axis is shown: ratios (OEE, OTIF, shares) as percentages.
 FORMATS = ("number", "percent")
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
-# A relation after from/join, optionally schema-qualified; a subquery's "(" does not match.
-RELATION_PATTERN = re.compile(r"\b(?:from|join)\s+([a-z_][a-z0-9_]*)(?:\.([a-z_][a-z0-9_]*))?", re.IGNORECASE)
-CTE_PATTERN = re.compile(r"\b([a-z_][a-z0-9_]*)\s+as\s*\(", re.IGNORECASE)
+
+
+class SpecLoader(yaml.SafeLoader):
+    """YAML without implicit dates: a filter's default stays text, so a wrong one (2025-13-01) is named here,
+    with its filter, instead of failing inside the YAML parser."""
+
+
+SpecLoader.yaml_implicit_resolvers = {
+    first: [(tag, pattern) for tag, pattern in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
 
 
 class DashboardSpecError(ValueError):
@@ -65,8 +79,8 @@ class Card:
 
     @property
     def marts(self) -> tuple[str, ...]:
-        """The mart tables the card reads, sorted."""
-        return tuple(sorted({table for schema, table in relations(self.sql) if schema == MARTS_SCHEMA}))
+        """The mart tables the card reads, sorted (a loaded card reads nothing else)."""
+        return check_card_sql(self.sql)
 
     @property
     def required_columns(self) -> tuple[str, ...]:
@@ -99,14 +113,6 @@ class Dashboard:
         return next((item for item in self.filters if item.name == name), None)
 
 
-def relations(sql: str) -> list[tuple[str | None, str]]:
-    """(schema, table) of every relation the SQL reads; CTE names come back with schema None."""
-    found = []
-    for first, second in RELATION_PATTERN.findall(sql):
-        found.append((first.lower(), second.lower()) if second else (None, first.lower()))
-    return found
-
-
 def load_dashboards(folder: Path = DASHBOARDS_DIR) -> list[Dashboard]:
     files = sorted(folder.glob("*.yml"))
     if not files:
@@ -124,8 +130,8 @@ def load_dashboards(folder: Path = DASHBOARDS_DIR) -> list[Dashboard]:
 
 def load_dashboard(path: Path) -> Dashboard:
     try:
-        document = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as error:
+        document = yaml.load(path.read_text(), Loader=SpecLoader)
+    except (yaml.YAMLError, ValueError) as error:
         raise DashboardSpecError(f"{path}: not valid YAML: {error}") from error
     except OSError as error:
         raise DashboardSpecError(f"{path}: cannot be read: {error.strerror}") from error
@@ -152,6 +158,7 @@ def _dashboard(document: Any, path: Path) -> Dashboard:
     _check_names_unique([item.name for item in filters], f"{where}: filter")
     _check_names_unique([card.title for card in cards], f"{where}: card title")
     _check_wiring(dashboard)
+    _check_defaults(dashboard)
     _check_layout(dashboard)
     return dashboard
 
@@ -209,7 +216,7 @@ def _card(item: Any, where: str) -> Card:
         series=item.get("series"),
         columns=tuple(_names(item, "columns", where)),
     )
-    _check_reads_marts_only(card, where)
+    _check_sql(card.sql, where)
     return card
 
 
@@ -227,21 +234,38 @@ def _position(item: Any, where: str) -> Position:
         raise DashboardSpecError(
             f"{where}: col {position.col} + width {position.width} passes the {GRID_COLUMNS}-column grid"
         )
+    if position.height > MAX_CARD_HEIGHT:
+        raise DashboardSpecError(f"{where}: height {position.height} is more than {MAX_CARD_HEIGHT} grid rows")
+    if position.row + position.height > GRID_ROWS:
+        raise DashboardSpecError(
+            f"{where}: row {position.row} + height {position.height} passes the grid's last row ({GRID_ROWS})"
+        )
     return position
 
 
-def _check_reads_marts_only(card: Card, where: str) -> None:
-    ctes = {name.lower() for name in CTE_PATTERN.findall(card.sql)}
-    for schema, table in relations(card.sql):
-        if schema is None and table in ctes:
+def _check_sql(sql: str, where: str) -> None:
+    """One marts-only SELECT as written, and also with the optional clauses all kept and all dropped."""
+    try:
+        check_template_markers(sql)
+        for text in (sql, *extremes(sql)):
+            check_card_sql(text)
+    except UnsafeSqlError as error:
+        raise DashboardSpecError(f"{where}: the SQL {error}") from error
+
+
+def _check_defaults(dashboard: Dashboard) -> None:
+    """A date filter's default is a date; the message names the first card it would break."""
+    for item in dashboard.filters:
+        if item.type != "date" or item.default is None:
             continue
-        if schema != MARTS_SCHEMA:
-            shown = f"{schema}.{table}" if schema else table
+        try:
+            dt.date.fromisoformat(item.default)
+        except ValueError as error:
+            card = next(card for card in dashboard.cards if item.name in card.tags)
             raise DashboardSpecError(
-                f"{where}: reads {shown}; cards read the {MARTS_SCHEMA} schema only (write {MARTS_SCHEMA}.<table>)"
-            )
-    if not card.marts:
-        raise DashboardSpecError(f"{where}: reads no {MARTS_SCHEMA}.<table>")
+                f"{dashboard.path} ({card.title}): the filter {item.name!r} has the default {item.default!r}, "
+                "which is not a date (write YYYY-MM-DD)"
+            ) from error
 
 
 def _check_wiring(dashboard: Dashboard) -> None:

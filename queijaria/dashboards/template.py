@@ -32,7 +32,19 @@ def render(sql: str, values: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     missing = [tag for tag in used if values.get(tag) is None]
     if missing:
         raise TemplateError(f"the query needs a value for {{{{{missing[0]}}}}}")
-    return TAG_PATTERN.sub(lambda match: f":{match.group(1)}", text), {tag: values[tag] for tag in used}
+    return _bind(text), {tag: values[tag] for tag in used}
+
+
+def extremes(sql: str) -> tuple[str, str]:
+    """The SQL with every optional clause kept and with every one dropped, tags as bind parameters: what a
+    static check reads besides the template itself (dropping a clause must not turn text into statements)."""
+    kept = OPTIONAL_PATTERN.sub(lambda match: match.group(1), sql)
+    dropped = OPTIONAL_PATTERN.sub("", sql)
+    return _bind(kept), _bind(dropped)
+
+
+def _bind(sql: str) -> str:
+    return TAG_PATTERN.sub(lambda match: f":{match.group(1)}", sql)
 
 
 def parse_value(kind: str, value: str) -> Any:

@@ -93,6 +93,10 @@ def write_spec(folder: Path, cards: str, filters: str = "[{name: line, type: tex
         (("value: good_kg", "x: good_kg"), "a number card needs `value`"),
         (("{{line}}", "{{product}}"), "uses {{product}}, which is not one of the dashboard's filters"),
         (("width: 6", "width: 26"), "passes the 24-column grid"),
+        (("height: 3", "height: 100000000"), "height 100000000 is more than 40 grid rows"),
+        (("row: 0", "row: 100000000"), "row 100000000 + height 3 passes the grid's last row (500)"),
+        (("from marts.", "from raw.stock_lots, marts."), "reads raw.stock_lots; cards read the marts schema only"),
+        (("select sum", "select 1; select sum"), "has 2 statements; a card is exactly one SELECT"),
         (("value: good_kg", "value: good_kg\n    format: money"), "format 'money' is not one of number, percent"),
     ],
 )
