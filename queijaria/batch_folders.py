@@ -38,7 +38,8 @@ def generated_files(batch: Path) -> list[str]:
     path = batch / MANIFEST_FILE
     try:
         listed = [entry["file"] for entry in json.loads(path.read_text(encoding="utf-8"))["datasets"].values()]
-    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError) as error:
+    # RecursionError: JSON nested too deep; ValueError also covers an integer of too many digits.
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError, RecursionError) as error:
         raise OutputError(
             f"cannot tell which files of {batch} the generator wrote: its {MANIFEST_FILE} is unreadable ({error}); "
             "move that folder away and run again"

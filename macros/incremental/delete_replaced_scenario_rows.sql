@@ -30,7 +30,10 @@
 
     A scenario is replaced when a row of it carries another scenario_load_id than int_scenario_versions_loaded
     (or the scenario is no longer there, e.g. after the loader recreated its raw tables). All its rows go, not
-    only the stale ones: rows computed on top of stale rows (a load committed during a run) are stale too.
+    only the stale ones: rows computed on top of stale rows are stale too.
+    This hook runs after build_lock() (macros/build_lock), which holds the raw data's lock for the model's
+    transaction and stops the model if a load committed since the run started: what it reads cannot change under
+    it, and int_scenario_versions_loaded was built from the same raw data as this model reads.
 -#}
 {% macro delete_replaced_scenario_rows() %}
     {#- Rendered once at parse time for every model (to capture refs): nothing to do then. -#}

@@ -36,6 +36,9 @@ class RichReporter(Reporter):
         )
         self.task = None
 
+    def waiting(self, holders: list[str]) -> None:
+        self.console.print(f"[yellow]waiting[/yellow] for the raw data, held by {escape('; '.join(holders))}")
+
     def batch_start(self, batch: Batch, mode: str) -> None:
         self.console.print(f"[bold]{escape(batch.label)}[/bold] ({mode})")
 
@@ -92,12 +95,20 @@ def load(
             "--batch", help="Load the chain up to this batch folder (first_last dates); needs one --scenario."
         ),
     ] = None,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="Load again even batches already loaded with the same checksums: repairs raw data changed "
+            "outside the loader (each scenario is replaced from its files).",
+        ),
+    ] = False,
 ) -> None:
     """COPY generated CSVs into the raw schema: replace a fresh simulation, append a continued one; all or nothing."""
     console = Console(emoji=False, highlight=False)
     started = time.perf_counter()
     try:
-        result = run_load(out, scenario, batch, reporter=RichReporter(console))
+        result = run_load(out, scenario, batch, reporter=RichReporter(console), force=force)
     except (LoadError, ConnectionError) as error:
         unknown = isinstance(error, LoadError) and not error.rolled_back
         outcome = "load failed" if unknown else "load failed, nothing was loaded"
@@ -113,4 +124,7 @@ def load(
     if result.loads:
         console.print(summary_table(result.loads, time.perf_counter() - started))
     else:
-        console.print("nothing to load: the raw schema already holds these batches")
+        console.print(
+            "nothing to load: the raw schema already holds these batches (raw data changed since by other means "
+            "is repaired by `queijaria load --force`)"
+        )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -29,6 +29,8 @@ from queijaria.datasets import (
     Dataset,
 )
 from queijaria.loading.errors import LoadError
+from queijaria.loading.raw_schema import MAX_FREE_TEXT_LENGTH, is_free_text
+from queijaria.loading.streaming import LINE_LIMIT
 
 BOOLEANS = {"true", "false", "t", "f", "yes", "no", "y", "n", "on", "off", "1", "0"}
 INTEGER_TYPES = ("integer", "bigint", "smallint")
@@ -38,8 +40,9 @@ DATE_TIME = re.compile(r"(\d{4,})-(\d{1,2})-(\d{1,2})(?:[ T](\d{1,2}):(\d{2})(?:
 PG_LINE = re.compile(r"line (\d+)")
 PG_COLUMN = re.compile(r"column (\w+)")
 BYTE_ORDER_MARK = b"\xef\xbb\xbf"
-# No real field comes near this; a longer one is a quote that was opened and never closed.
-FIELD_LIMIT = 64 << 20
+# No value of the contract comes near these (free text is at most MAX_FREE_TEXT_LENGTH characters, a whole row a
+# few hundred bytes): a longer field or line is named as such, and the file is never read into memory whole.
+FIELD_LIMIT = 1 << 20
 SHOWN_CHARACTERS = 40
 TIME_RANGE = f"{FIRST_PLAUSIBLE_DATE.year}..{LAST_PLAUSIBLE_DATE.year}"
 RULES = {
@@ -48,6 +51,7 @@ RULES = {
     "identifier": f"a blank identifier or one longer than {MAX_IDENTIFIER_LENGTH} characters",
     "accepted": "not an accepted value",
     "partition": "a row of another scenario",
+    "length": f"a free text longer than {MAX_FREE_TEXT_LENGTH:,} characters",
 }
 
 
@@ -142,6 +146,11 @@ def _value_problem(
     problem = _type_problem(column, value)
     if problem:
         return problem
+    if is_free_text(dataset, column) and len(value) > MAX_FREE_TEXT_LENGTH:
+        return (
+            f"{shown(value)}: {column.name} is free text of at most {MAX_FREE_TEXT_LENGTH:,} characters (a name, a "
+            "note), not a document"
+        )
     allowed = dataset.accepted_values.get(column.name)
     if allowed is not None and value not in allowed:
         return f"{shown(value)} is not an accepted value ({', '.join(allowed)})"
@@ -153,20 +162,91 @@ def _value_problem(
     return None
 
 
-def _lines(path: Path, handle: BinaryIO) -> Iterator[str]:
-    """The file's lines, decoded; a byte that is not UTF-8 raises LoadError at its own line."""
-    for number, raw in enumerate(handle, start=1):
-        try:
-            yield raw.decode("utf-8")
-        except UnicodeDecodeError as error:
-            raise LoadError(
-                path,
-                f"not UTF-8: byte 0x{raw[error.start]:02x} (character {error.start + 1} of the line) cannot be decoded",
-                line=number,
-            ) from error
+class _LineTooLongError(Exception):
+    """A physical line longer than LINE_LIMIT bytes: no record of the contract comes near."""
+
+    def __init__(self, number: int, head: bytes):
+        self.number = number
+        self.head = head  # the line's first LINE_LIMIT bytes
+        super().__init__(number)
 
 
-def _records(path: Path) -> Iterator[tuple[int, list[str]]]:
+class _Lines:
+    """The file's lines, decoded, read at most LINE_LIMIT bytes at a time (a 300 MB line is never held whole);
+    keeps the lines of the record the csv reader is reading, to find the column of a field too long."""
+
+    def __init__(self, path: Path, handle: BinaryIO):
+        self.path = path
+        self.handle = handle
+        self.record: list[str] = []
+
+    def __iter__(self) -> Iterator[str]:
+        number = 0
+        while raw := self.handle.readline(LINE_LIMIT + 1):
+            number += 1
+            if len(raw) > LINE_LIMIT:
+                raise _LineTooLongError(number, raw[:LINE_LIMIT])
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError as error:
+                raise LoadError(
+                    self.path,
+                    f"not UTF-8: byte 0x{raw[error.start]:02x} (character {error.start + 1} of the line) cannot be "
+                    "decoded",
+                    line=number,
+                ) from error
+            self.record.append(text)
+            yield text
+
+
+def _lenient_fields(lines: list[str]) -> list[str]:
+    """The fields of a record that the strict reader could not finish (cut short, or a quote never closed)."""
+    limit = csv.field_size_limit()
+    csv.field_size_limit(max(limit, sum(len(line) for line in lines) + 1))
+    try:
+        return next(csv.reader(lines, strict=False), None) or [""]
+    finally:
+        csv.field_size_limit(limit)
+
+
+def _field_place(columns: Sequence[str], first_line: int, fields: list[str], index: int) -> tuple[int, str | None, str]:
+    """(line, column, note) of the record's field at index: the line it starts on, and its column when the header
+    has one there."""
+    line = first_line + sum(field.count("\n") for field in fields[:index])
+    if index < len(columns):
+        return line, columns[index], ""
+    return line, None, f" (field {index + 1}, beyond the {len(columns)} columns of the header)"
+
+
+def _too_long(path: Path, columns: Sequence[str], first_line: int, lines: list[str]) -> LoadError:
+    """The field of a record that is longer than any value of the contract, named by its line and column.
+
+    `lines` are the record's lines as far as they were read (the last one possibly cut short): parsed leniently,
+    the culprit is the first field longer than free text may be, else the last one (where reading stopped).
+    """
+    fields = _lenient_fields(lines)
+    index = next((i for i, field in enumerate(fields) if len(field) > MAX_FREE_TEXT_LENGTH), len(fields) - 1)
+    line, column, note = _field_place(columns, first_line, fields, index)
+    return LoadError(
+        path,
+        f"a field of at least {len(fields[index]):,} characters{note}: no value of the data contract comes near "
+        f'(free text is at most {MAX_FREE_TEXT_LENGTH:,} characters); if a quote (") opens it, it is probably '
+        "never closed",
+        line=line,
+        column=column,
+    )
+
+
+def _never_closed(path: Path, columns: Sequence[str], first_line: int, lines: list[str]) -> LoadError:
+    """The field whose quote runs to the end of the file: the record's last field."""
+    fields = _lenient_fields(lines)
+    line, column, note = _field_place(columns, first_line, fields, len(fields) - 1)
+    return LoadError(
+        path, f'a quoted field starts here{note} and its quote (") is never closed', line=line, column=column
+    )
+
+
+def _records(path: Path, columns: Sequence[str]) -> Iterator[tuple[int, list[str]]]:
     """(first line number, fields) of every CSV record; a broken file raises LoadError at its line."""
     csv.field_size_limit(max(csv.field_size_limit(), FIELD_LIMIT))
     line = 1
@@ -176,22 +256,22 @@ def _records(path: Path) -> Iterator[tuple[int, list[str]]]:
                 path, "the file starts with a UTF-8 byte-order mark (BOM): save it as UTF-8 without BOM", line=1
             )
         handle.seek(0)
-        reader = csv.reader(_lines(path, handle), strict=True)
+        lines = _Lines(path, handle)
+        reader = csv.reader(lines, strict=True)
         try:
             for fields in reader:
+                lines.record.clear()
                 yield line, fields
                 line = reader.line_num + 1
+        except _LineTooLongError as error:
+            head = error.head.decode("utf-8", errors="replace")
+            raise _too_long(path, columns, line, [*lines.record, head]) from error
         except csv.Error as error:
             if "field limit" in str(error):
-                problem = (
-                    f"a field longer than {FIELD_LIMIT >> 20} MB starts on this line: "
-                    'a quote (") opened here is probably never closed'
-                )
-            elif "unexpected end of data" in str(error):
-                problem = 'a quoted field starts on this line and its quote (") is never closed'
-            else:
-                problem = f"malformed row: {error}"
-            raise LoadError(path, problem, line=line) from error
+                raise _too_long(path, columns, line, lines.record) from error
+            if "unexpected end of data" in str(error):
+                raise _never_closed(path, columns, line, lines.record) from error
+            raise LoadError(path, f"malformed row: {error}", line=line) from error
 
 
 def _header_problem(path: Path, fields: list[str], expected: list[str]) -> LoadError | None:
@@ -218,7 +298,7 @@ def scan_file(
     """The first row-level problem of the file (header, shape, type, range, null, identifier, value, key)."""
     expected = dataset.column_names
     try:
-        for line, fields in _records(path):
+        for line, fields in _records(path, dataset.column_names):
             if line == 1:
                 header = _header_problem(path, fields, expected)
                 if header is not None:
@@ -243,7 +323,7 @@ def find_time_zone(path: Path, dataset: Dataset) -> LoadError | None:
     """The first timestamp of the file written with a time-zone offset or suffix (the fast path only suspects it)."""
     positions = [(i, column) for i, column in enumerate(dataset.columns) if column.pg_type == "timestamp"]
     try:
-        for line, fields in _records(path):
+        for line, fields in _records(path, dataset.column_names):
             if line == 1 or len(fields) != len(dataset.columns):
                 continue
             for i, column in positions:
@@ -259,7 +339,7 @@ def find_time_zone(path: Path, dataset: Dataset) -> LoadError | None:
 def find_value(path: Path, dataset: Dataset, column: str, value: str) -> int | None:
     """The line of the first record whose column holds the value."""
     index = dataset.column_names.index(column)
-    for line, fields in _records(path):
+    for line, fields in _records(path, dataset.column_names):
         if line > 1 and len(fields) > index and fields[index] == value:
             return line
     return None

@@ -80,6 +80,8 @@ def clear_error(conn: pg_connection, error: BaseException, *, committing: bool) 
         return error
     if isinstance(error, KeyboardInterrupt):
         return LoadInterrupted()
+    if isinstance(error, OSError):  # a file that vanished or cannot be read between the plan and its COPY
+        return LoadError(error.filename, f"cannot be read: {error.strerror or error}")
     if not isinstance(error, psycopg2.Error):
         return error
     reason = next((line.strip() for line in str(error).splitlines() if line.strip()), error.__class__.__name__)

@@ -16,7 +16,10 @@ the scenario's data after the batch, in one query. A dataset that every batch ha
 When PostgreSQL refuses a file, the transaction goes back to a savepoint, the diagnosis names file, line and column,
 and the whole load is rolled back. Whatever else stops a load (see `failures`) rolls it back too and ends in one
 clear error, without a diagnosis.
-A batch already loaded is skipped only when its files on disk still hash to what raw.load_audit recorded.
+A batch already loaded is skipped only when its files on disk still hash to what raw.load_audit recorded; `force`
+replaces each scenario from its files all the same (the repair of raw data changed by other means).
+The transaction holds the raw data's advisory lock exclusively; every dbt model holds it shared (macros/build_lock),
+so a load waits for the models running and never commits under one.
 """
 
 from __future__ import annotations
@@ -49,12 +52,14 @@ from queijaria.loading.raw_schema import (
     unknown_key_sql,
 )
 from queijaria.loading.reference_keys import SEEDS_DIR, dataset_reference_keys, seed_keys
-from queijaria.loading.streaming import copy_csv
+from queijaria.loading.streaming import LINE_LIMIT, LineTooLongError, copy_csv
 
 DEFAULT_OUT = PROJECT_ROOT / "data" / "generated"
 # Datasets whose later batches may restate rows of earlier ones (same key): appended by upsert.
 RESTATED_DATASETS = frozenset({"production_orders"})
-LOCK_KEY = 0x51756A6C  # pg_try_advisory_xact_lock: one load at a time per database
+# The raw data's advisory lock: a load takes it exclusively (one load at a time per database), every dbt model
+# shared, in macros/build_lock/build_lock.sql, which spells the same number in decimal.
+LOCK_KEY = 0x51756A6C
 # How often a load waiting for another one tries again: waiting in Python, not in the server, keeps Ctrl-C instant.
 LOAD_POLL_SECONDS = 0.2
 # With wal_level=minimal, a table created in the transaction is made durable at commit by fsyncing its files or,
@@ -104,6 +109,9 @@ class Reporter:
 
     def file_done(self, load: DatasetLoad) -> None: ...
 
+    def waiting(self, holders: list[str]) -> None:
+        """The load waits for the sessions that hold the raw data (another load, a dbt model being built)."""
+
 
 @dataclass(frozen=True)
 class Step:
@@ -111,7 +119,11 @@ class Step:
     mode: str  # replace | append
 
 
-def plan(cursor: pg_cursor, chain: list[manifest.Batch]) -> list[Step]:
+def plan(cursor: pg_cursor, chain: list[manifest.Batch], *, force: bool = False) -> list[Step]:
+    """The steps that make the raw tables hold the chain; `force` replaces the scenario even when they already do
+    (the repair of raw data changed outside the loader, which the audit cannot see)."""
+    if force:
+        return [Step(chain[0], "replace")] + [Step(batch, "append") for batch in chain[1:]]
     loaded = audit.loaded_chain(cursor, chain[0].scenario_id)
     disk = [(batch.name, batch.fingerprint) for batch in chain]
     held = [(batch.batch, batch.fingerprint) for batch in loaded]
@@ -203,7 +215,7 @@ class _Load:
         self.cursor.execute("savepoint load_file")
         try:
             outcome = work()
-        except (psycopg2.Error, _UnknownKeyError) as error:
+        except (psycopg2.Error, _UnknownKeyError, LineTooLongError) as error:
             if isinstance(error, psycopg2.Error) and (error.pgcode or "")[:2] not in DATA_ERROR_CLASSES:
                 raise
             self.cursor.execute("rollback to savepoint load_file")
@@ -218,6 +230,8 @@ class _Load:
                 self.cursor.execute("rollback to savepoint diagnose")
             if found is None and isinstance(error, _UnknownKeyError):
                 found = LoadError(path, "a key not found in the seeds (its line could not be found again)")
+            if found is None and isinstance(error, LineTooLongError):
+                found = LoadError(path, f"a line longer than {LINE_LIMIT >> 20} MB (it could not be found again)")
             raise (found or diagnosis.from_postgres(path, error)) from error
         self.cursor.execute("release savepoint load_file")
         return outcome
@@ -390,12 +404,46 @@ def _chains(out: Path, scenarios: Sequence[str] | None, batch: str | None, seeds
     return chains
 
 
-def _wait_for_other_loads(cursor: pg_cursor) -> None:
-    """Take the one-load-at-a-time lock, waiting as long as another load holds it."""
+def _lock_holders(cursor: pg_cursor) -> list[str]:
+    """The sessions holding LOCK_KEY, described for the user (a bigint key is classid/objid, objsubid 1)."""
+    cursor.execute(
+        """
+        select a.pid, a.application_name, coalesce(a.xact_start, a.backend_start)
+        from pg_locks as l
+        inner join pg_stat_activity as a on l.pid = a.pid
+        where l.locktype = 'advisory' and l.granted and l.objsubid = 1
+            and l.classid::bigint = %s and l.objid::bigint = %s and l.database = (
+                select oid from pg_database where datname = current_database()
+            )
+        order by 3
+        """,
+        (LOCK_KEY >> 32, LOCK_KEY & 0xFFFFFFFF),
+    )
+    kinds = {APPLICATION_NAME: "another queijaria load", "dbt": "a dbt model being built"}
+    return [
+        f"pid {pid} ({kinds.get(application) or 'application ' + diagnosis.shown(application or '')}, "
+        f"since {since:%H:%M:%S})"
+        for pid, application, since in cursor.fetchall()
+    ]
+
+
+def _wait_for_other_loads(cursor: pg_cursor, reporter: Reporter) -> None:
+    """Take the raw data's lock exclusively, waiting as long as another load or a dbt model holds it.
+
+    Every dbt model takes the same lock, shared, in its own transaction (macros/build_lock): so a load never
+    commits while a model reads raw data, and a model that starts after a load committed during its `dbt build`
+    stops with a message instead of computing on a mix of the data before and after the load.
+    """
+    told = False
     while True:
         cursor.execute("select pg_try_advisory_xact_lock(%s)", (LOCK_KEY,))
         if cursor.fetchone()[0]:
             return
+        if not told:
+            holders = _lock_holders(cursor)
+            if holders:
+                reporter.waiting(holders)
+                told = True
         time.sleep(LOAD_POLL_SECONDS)
 
 
@@ -407,13 +455,18 @@ def load(
     settings: ConnectionSettings | None = None,
     seeds_dir: Path = SEEDS_DIR,
     reporter: Reporter | None = None,
+    force: bool = False,
 ) -> LoadResult:
-    """Load the generated batches of the scenarios (all found when None or ["all"]).
+    """Load the generated batches of the scenarios (all found when None or ["all"]); `force` loads them again even
+    when raw.load_audit says they are loaded with the same checksums (each scenario is replaced from its files).
 
     Raises LoadError (nothing was loaded), or LoadInterrupted on Ctrl-C or a cancelled query (nothing was loaded).
     """
     result = LoadResult()
-    chains = _chains(Path(out), scenarios, batch, seeds_dir, result)
+    try:
+        chains = _chains(Path(out), scenarios, batch, seeds_dir, result)
+    except OSError as error:  # a folder or manifest that cannot be listed or read
+        raise LoadError(error.filename, f"cannot be read: {error.strerror or error}") from error
     conn = connect(settings)
     committing = False
     try:
@@ -421,14 +474,14 @@ def load(
         job.result = result
         cursor = job.cursor
         cursor.execute("set application_name = %s", (APPLICATION_NAME,))
-        _wait_for_other_loads(cursor)
+        _wait_for_other_loads(cursor, job.reporter)
         cursor.execute(
             "set local wal_skip_threshold = %s; set local lock_timeout = %s",
             (WAL_SKIP_THRESHOLD, failures.LOCK_TIMEOUT),
         )
         ensure_raw_tables(conn, commit=False)
         for chain in chains:
-            steps = plan(cursor, chain)
+            steps = plan(cursor, chain, force=force)
             if not steps:
                 result.skipped.extend(b.label for b in chain)
                 continue

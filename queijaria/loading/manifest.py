@@ -6,14 +6,20 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 from queijaria.datasets import DATASETS
+from queijaria.loading.diagnosis import shown
 from queijaria.loading.errors import LoadError
 
 MANIFEST = "manifest.json"
 SHA256 = re.compile(r"[0-9a-fA-F]{64}")
+# A manifest lists a dozen files in a few KB; a bigger one is not a manifest, and is refused before it is read.
+MANIFEST_MAX_BYTES = 1 << 20
+# Rows and bytes land in bigint columns of raw.load_audit; a larger count is not a count of a file on disk.
+MAX_COUNT = 2**63 - 1
 
 
 @dataclass(frozen=True)
@@ -53,6 +59,12 @@ class Batch:
         return digest.hexdigest()
 
 
+def _shown_json(value: object) -> str:
+    """A JSON value for a message, cut short like the values of a CSV."""
+    text = repr(value)
+    return text if len(text) <= 40 else f"{text[:40]}... ({len(text):,} characters)"
+
+
 def _dataset_file(path: Path, folder: Path, resolved_folder: Path, name: str, entry: object) -> DatasetFile:
     """One dataset's entry of the manifest: its file, confined to the batch folder, and its rows, bytes, sha256."""
     where = f"dataset {name!r}"
@@ -61,18 +73,28 @@ def _dataset_file(path: Path, folder: Path, resolved_folder: Path, name: str, en
     file = entry.get("file", f"{name}.csv")
     if not isinstance(file, str) or not file.strip():
         raise LoadError(path, f"{where}: 'file' must be a file name")
+    if "\0" in file:
+        raise LoadError(path, f"{where}: 'file' {shown(file)} holds a NUL character, which no file name may hold")
     relative = Path(file)
     if relative.is_absolute() or ".." in relative.parts or relative.drive:
-        raise LoadError(path, f"{where}: 'file' {file!r} must be a file of the batch folder (no absolute path, no ..)")
+        raise LoadError(
+            path, f"{where}: 'file' {shown(file)} must be a file of the batch folder (no absolute path, no ..)"
+        )
     # A symlink may still lead elsewhere: the resolved file must stay inside the batch folder.
     target = folder / relative
-    if not target.resolve().is_relative_to(resolved_folder):
-        raise LoadError(path, f"{where}: 'file' {file!r} leads outside the batch folder")
+    try:
+        inside = target.resolve().is_relative_to(resolved_folder)
+        target.is_file()  # a name too long for the file system fails here, not in the middle of the load
+    except (OSError, RuntimeError) as error:  # RuntimeError: a symlink loop
+        reason = error.strerror if isinstance(error, OSError) and error.strerror else "a symlink loop"
+        raise LoadError(path, f"{where}: 'file' {shown(file)} cannot be opened ({reason})") from error
+    if not inside:
+        raise LoadError(path, f"{where}: 'file' {shown(file)} leads outside the batch folder")
     numbers = {}
     for key in ("rows", "bytes"):
         value = entry.get(key)
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise LoadError(path, f"{where}: {key!r} must be a whole number >= 0, got {value!r}")
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_COUNT:
+            raise LoadError(path, f"{where}: {key!r} must be a whole number from 0 to 2^63-1, got {_shown_json(value)}")
         numbers[key] = value
     sha256 = entry.get("sha256")
     if not isinstance(sha256, str) or not SHA256.fullmatch(sha256):
@@ -83,6 +105,8 @@ def _dataset_file(path: Path, folder: Path, resolved_folder: Path, name: str, en
 def read_manifest(folder: Path) -> Batch:
     path = folder / MANIFEST
     try:
+        if path.stat().st_size > MANIFEST_MAX_BYTES:
+            raise LoadError(path, f"larger than {MANIFEST_MAX_BYTES >> 20} MB: not a manifest of the generator")
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError as error:
         raise LoadError(path, "manifest not found") from error
@@ -90,6 +114,12 @@ def read_manifest(folder: Path) -> Batch:
         raise LoadError(path, f"not valid JSON: {error.msg}", line=error.lineno) from error
     except (UnicodeDecodeError, OSError) as error:
         raise LoadError(path, f"cannot be read as UTF-8 text ({error.__class__.__name__})") from error
+    except RecursionError as error:
+        raise LoadError(path, "not a manifest: its JSON is nested too deep to read") from error
+    except ValueError as error:  # an integer of more digits than Python converts
+        raise LoadError(
+            path, f"not a manifest: a number in it has more than {sys.get_int_max_str_digits():,} digits"
+        ) from error
     if not isinstance(data, dict):
         raise LoadError(path, "a manifest must be a JSON object")
     for key in ("scenario_id", "first_date", "last_date", "datasets"):
@@ -99,9 +129,11 @@ def read_manifest(folder: Path) -> Batch:
         if not isinstance(data[key], str):
             raise LoadError(path, f"{key!r} must be a string")
     if data["scenario_id"] != folder.parent.name:
-        raise LoadError(path, f"scenario_id {data['scenario_id']!r} differs from its folder {folder.parent.name!r}")
+        raise LoadError(
+            path, f"scenario_id {shown(data['scenario_id'])} differs from its folder {folder.parent.name!r}"
+        )
     continues = data.get("continues")
-    if continues is not None and not isinstance(continues, str):
+    if continues is not None and (not isinstance(continues, str) or "\0" in continues):
         raise LoadError(path, "'continues' must be a batch folder name or null")
     datasets = data["datasets"]
     if not isinstance(datasets, dict):
@@ -151,8 +183,16 @@ def batch_chain(out: Path, scenario_id: str, last_batch: str | None = None) -> t
         if last_batch not in batches:
             raise LoadError(folder, f"no batch {last_batch!r} (found: {', '.join(sorted(batches))})")
         chain = [batches[last_batch]]
+        seen = {last_batch}
         while chain[0].continues is not None:
-            chain.insert(0, batches[chain[0].continues])
+            earlier = batches[chain[0].continues]
+            if earlier.name in seen:  # edited manifests: the walk back to the fresh batch would never end
+                names = " -> ".join(batch.name for batch in [earlier, *chain])
+                raise LoadError(
+                    folder, f"the batches continue each other in a circle ({names}): no fresh batch starts it"
+                )
+            chain.insert(0, earlier)
+            seen.add(earlier.name)
         return chain, warnings
     heads = sorted((b for b in batches.values() if b.is_fresh), key=lambda b: (b.manifest_mtime, b.name))
     if not heads:

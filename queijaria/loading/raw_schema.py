@@ -32,6 +32,11 @@ from queijaria.datasets import (
 
 RAW_SCHEMA = "raw"
 AUDIT_TABLE = "load_audit"
+# The longest free text the loader takes. Every text column of the contract is an identifier (at most
+# MAX_IDENTIFIER_LENGTH), a seed key or one of a few accepted values, except free text: a supplier's name, a few
+# dozen characters. A thousand leaves room for any real name with its address, and refuses what is no name at all
+# (a pasted document, a file swallowed by an unclosed quote: once, 300 MB loaded silently).
+MAX_FREE_TEXT_LENGTH = 1000
 
 
 def _literal_list(values: Iterable[str]) -> str:
@@ -44,6 +49,16 @@ def _sql_number(value: float) -> str:
 
 def _blank_characters() -> str:
     return "E'" + "".join(f"\\x{ord(character):02x}" for character in BLANK) + "'"
+
+
+def is_free_text(dataset: Dataset, column: Column) -> bool:
+    """A text column that no other rule bounds (not an identifier, a seed key nor one of accepted values)."""
+    return (
+        column.pg_type == "text"
+        and not column.is_identifier
+        and column.references is None
+        and column.name not in dataset.accepted_values
+    )
 
 
 def column_checks(dataset: Dataset, column: Column) -> list[str]:
@@ -63,6 +78,8 @@ def column_checks(dataset: Dataset, column: Column) -> list[str]:
             f"{prefix}__identifier check (btrim({column.name}, {_blank_characters()}) <> ''"
             f" and length({column.name}) <= {MAX_IDENTIFIER_LENGTH})"
         )
+    if is_free_text(dataset, column):
+        checks.append(f"{prefix}__length check (length({column.name}) <= {MAX_FREE_TEXT_LENGTH})")
     values = dataset.accepted_values.get(column.name)
     if values is not None:
         checks.append(f"{prefix}__accepted check ({column.name} in ({_literal_list(values)}))")

@@ -24,10 +24,17 @@ from psycopg2.extensions import cursor as pg_cursor
 from queijaria.loading.errors import LoadError
 
 CHUNK = 1 << 20
+# No row of the contract comes near 4 MB (free text is at most 1,000 characters, a whole row a few hundred bytes): a
+# longer line stops the COPY at once rather than hand PostgreSQL a 300 MB field; the diagnosis names its column.
+LINE_LIMIT = 4 << 20
 COLON = ord(":")
 # What may follow `:MM` or `:SS`: the seconds' colon, or the end of the field.
 AFTER_TIME = np.zeros(256, dtype=bool)
 AFTER_TIME[list(b':,\r\n"')] = True
+
+
+class LineTooLongError(Exception):
+    """A line of the file is longer than LINE_LIMIT bytes (found while streaming it)."""
 
 
 @dataclass(frozen=True)
@@ -51,6 +58,7 @@ class HashingReader:
         self._on_bytes = on_bytes
         self._watch_times = watch_times
         self._tail = b""
+        self._line = 0  # bytes of the current line read so far
         self.sha256 = hashlib.sha256()
         self.bytes = 0
         self.time_suffix_seen = False
@@ -61,6 +69,7 @@ class HashingReader:
             chunk = self._handle.read(size)
             self.sha256.update(chunk)
             self.bytes += len(chunk)
+            self._measure_line(chunk)
             if self._watch_times and not self.time_suffix_seen and chunk:
                 self._watch(chunk)
             if self._on_bytes is not None and chunk:
@@ -69,6 +78,19 @@ class HashingReader:
             self.failure = failure
             raise
         return chunk
+
+    def _measure_line(self, chunk: bytes) -> None:
+        # Lines that start and end inside a chunk are shorter than the chunk: only the one running across chunks
+        # can grow past the limit. Two memchr scans per MB.
+        first = chunk.find(b"\n")
+        if first < 0:
+            self._line += len(chunk)
+        else:
+            if self._line + first > LINE_LIMIT:
+                raise LineTooLongError
+            self._line = len(chunk) - chunk.rfind(b"\n") - 1
+        if self._line > LINE_LIMIT:
+            raise LineTooLongError
 
     def _watch(self, chunk: bytes) -> None:
         # A colon among the previous chunk's last 3 bytes has its third next byte in this chunk.

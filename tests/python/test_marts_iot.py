@@ -4,18 +4,25 @@ A throw-away database; 1-minute readings of three sensors, written as loader bat
 with our own iot_readings.csv), loaded with `queijaria.loading.load`, then `dbt run` of the IoT models:
 - a load that ends inside an excursion, then the next day appended and an incremental run: one excursion,
   exactly the rows a full refresh gives;
-- a scenario whose raw data is replaced: the incremental run recomputes it (the old excursion is gone).
+- a scenario whose raw data is replaced: the incremental run recomputes it (the old excursion is gone);
+- a load committed in the middle of a `dbt build`: the later models stop with a message, and the next build gives
+  what a full refresh gives.
 """
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
+import time
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from support import DbtRunner, create_database, drop_database, make_dbt_runner
+from support import DBT_EXECUTABLE, DbtRunner, create_database, drop_database, make_dbt_runner
 
+from queijaria import PROJECT_ROOT
 from queijaria.db.connection import ConnectionSettings, connect, resolve
 from queijaria.loading import load
 from queijaria.loading.sample_batch import SENSORS, write_batch, write_csv, write_manifest
@@ -205,3 +212,117 @@ def test_replaced_scenario_is_computed_again_by_an_incremental_run(
     ]
     dbt("run", "-s", *IOT_MODELS, "--full-refresh")
     assert mart_rows(settings, "heatwave") == incremental
+
+
+# A data test of int_sensor_days_aggregated that waits for an advisory lock the test holds: `dbt build` runs it
+# after that model and before the models reading it (fct_iot_excursions), and a test, unlike a model, holds no lock
+# of the raw data, so a load can commit while the build waits there.
+GATE_KEY = (8_675_309, 42)
+GATE_TEST = f"""
+-- depends_on: {{{{ ref('int_sensor_days_aggregated') }}}}
+select gate.passed
+from (select pg_advisory_xact_lock_shared({GATE_KEY[0]}, {GATE_KEY[1]})::text as passed) as gate
+where gate.passed is null
+"""
+
+
+def project_with_gate(folder: Path) -> Path:
+    """A copy of the dbt project with the gate test added."""
+    for name in ("models", "macros", "seeds", "analyses"):
+        shutil.copytree(PROJECT_ROOT / name, folder / name)
+    shutil.copytree(PROJECT_ROOT / "tests", folder / "tests", ignore=shutil.ignore_patterns("python"))
+    shutil.copy(PROJECT_ROOT / "dbt_project.yml", folder / "dbt_project.yml")
+    (folder / "tests" / "gate_after_sensor_days.sql").write_text(GATE_TEST)
+    return folder
+
+
+def wait_for_gate(settings: ConnectionSettings, build: subprocess.Popen[str]) -> None:
+    """Until the build waits at the gate (with no model running: --threads 1)."""
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        assert build.poll() is None, f"the build ended before the gate:\n{build.communicate()[0][-4000:]}"
+        waiting = query(
+            settings,
+            "select count(*) from pg_locks where locktype = 'advisory' and not granted "
+            "and classid = %s and objid = %s and objsubid = 2 "
+            "and database = (select oid from pg_database where datname = current_database())",
+            *GATE_KEY,
+        )
+        if waiting == [(1,)]:
+            return
+        time.sleep(0.1)
+    raise AssertionError("the build never reached the gate")
+
+
+def test_load_during_a_build_stops_the_later_models_and_the_next_build_equals_a_full_refresh(
+    scratch: tuple[ConnectionSettings, DbtRunner], tmp_path: Path
+) -> None:
+    settings, _ = scratch
+    project = project_with_gate(tmp_path / "project")
+    target = tmp_path / "target"
+    dbt = make_dbt_runner(settings, target, project)
+    build = ("build", "-s", *IOT_MODELS, "--indirect-selection", "cautious")
+    day_1, day_2 = date(2025, 3, 1), date(2025, 3, 2)
+    # The cold room is out of spec from 23:50 of day 1 to 00:09 of day 2: one excursion across the two loads.
+    write_day(tmp_path, "breakdown", day_1, {"TT-COLD-01": minutes("23:50", "23:59", 6.0)}, continues=None)
+    load(tmp_path, ["breakdown"], settings=settings)
+    dbt(*build)
+    write_day(
+        tmp_path,
+        "breakdown",
+        day_2,
+        {"TT-COLD-01": minutes("00:00", "00:09", 6.5), "TT-PAST-01": minutes("08:00", "08:02", 71.0)},
+        continues="2025-03-01_2025-03-01",
+    )
+
+    gate = connect(settings)
+    try:
+        with gate.cursor() as cursor:
+            cursor.execute("select pg_advisory_lock(%s, %s)", GATE_KEY)
+        env = {**os.environ, **settings.as_env(), "DBT_TARGET_PATH": str(target)}
+        env.pop("DATABASE_URL", None)
+        running = subprocess.Popen(
+            [
+                DBT_EXECUTABLE,
+                *build,
+                "--threads",
+                "1",
+                "--profiles-dir",
+                str(PROJECT_ROOT),
+                "--project-dir",
+                str(project),
+            ],
+            cwd=project,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        try:
+            wait_for_gate(settings, running)
+            # Day 2 is appended while int_sensor_days_aggregated holds day 1 only.
+            load(tmp_path, ["breakdown"], settings=settings)
+        finally:
+            gate.close()  # opens the gate
+            output = running.communicate(timeout=600)[0]
+    finally:
+        gate.close()
+
+    assert running.returncode == 1, output[-4000:]
+    message = " ".join(output.split())
+    assert "fct_iot_excursions not built: `queijaria load` changed the raw data (scenario breakdown, at " in message, (
+        output[-4000:]
+    )
+    assert "Run `dbt build` again: it builds every model from the loaded data." in message
+    # Nothing of day 2 reached the models that ran after the load.
+    assert query(settings, "select max(reading_date) from marts.fct_sensor_daily where scenario_id = 'breakdown'") == [
+        (day_1,)
+    ]
+
+    dbt(*build)
+    incremental = mart_rows(settings, "breakdown")
+    assert excursions(settings, "breakdown", "TT-COLD-01") == [
+        (datetime(2025, 3, 1, 23, 50), datetime(2025, 3, 2, 0, 9), datetime(2025, 3, 2, 0, 10), False, 20, 20)
+    ]
+    dbt(*build, "--full-refresh")
+    assert mart_rows(settings, "breakdown") == incremental
