@@ -15,7 +15,7 @@ LOAD_ARGS ?=
 BENCH_OUT ?= target/bench.json
 DOCS_PORT ?= 8080
 
-.PHONY: help install demo test generate load build docs docs-generate report bench lint clean db-up db-down db-reset db-status \
+.PHONY: help install demo test test-deep generate load build docs docs-generate report bench lint clean db-up db-down db-reset db-status \
 	preview dashboards exposures
 
 help: ## list the targets
@@ -81,8 +81,11 @@ lint: $(INSTALLED) ## ruff and sqlfluff
 	$(BIN)/ruff format --check .
 	$(BIN)/sqlfluff lint --processes 2 models tests analyses
 
-test: db-up ## every test: lint, pytest (with dbt builds) against fresh databases
+test: db-up ## every test: lint, pytest (with dbt builds) on fresh databases, in parallel; the 15 slowest listed
 	$(BIN)/pytest
+
+test-deep: db-up ## the same with 10x the property tests' examples (hypothesis profile "deep"); takes longer
+	QUEIJARIA_HYPOTHESIS_PROFILE=deep $(BIN)/pytest
 
 bench: db-up ## benchmarks; figures printed and written to BENCH_OUT (default target/bench.json)
 	BENCH_OUT=$(BENCH_OUT) $(BIN)/python -m benchmarks

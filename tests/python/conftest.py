@@ -1,28 +1,79 @@
-"""Shared fixtures: every test session gets a fresh database on the real server (embedded by default)."""
+"""Shared fixtures: every test run gets fresh databases on the real server (embedded by default).
+
+The run, with or without pytest-xdist workers, has one folder (QUEIJARIA_TEST_RUN, made by the process that
+starts the run) for what the workers share: the plant-year pipeline built once (shared_pipeline.py) and the list
+of databases to drop at the end.
+"""
 
 from __future__ import annotations
 
+import json
+import os
+import shutil
 import sys
+import tempfile
+from collections import Counter
 from collections.abc import Iterator
-from dataclasses import replace
+from pathlib import Path
 
 import pytest
-from support import (
-    BuiltPipeline,
-    DbtRunner,
-    create_database,
-    drop_database,
-    make_dbt_runner,
-    scratch_embedded_server,
-)
+import shared_pipeline
+from support import BuiltPipeline, DbtRunner, create_database, drop_database, make_dbt_runner, scratch_embedded_server
 
 from queijaria.db.connection import ConnectionSettings, resolve
 from queijaria.db.embedded import EmbeddedServer
 
+RUN_VARIABLE = "QUEIJARIA_TEST_RUN"
+PIPELINE_FIXTURES = {"built_pipeline", "pipeline_copy"}
+
+
+def _is_worker(config: pytest.Config) -> bool:
+    return hasattr(config, "workerinput")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Made before xdist starts its workers, which inherit the variable.
+    if not _is_worker(config):
+        os.environ[RUN_VARIABLE] = tempfile.mkdtemp(prefix="queijaria-tests-")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if _is_worker(config) or RUN_VARIABLE not in os.environ:
+        return
+    folder = Path(os.environ.pop(RUN_VARIABLE))
+    shared_pipeline.stop_build(folder)
+    try:
+        shared_pipeline.drop_run_databases(folder)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def run_folder() -> Path:
+    return Path(os.environ[RUN_VARIABLE])
+
+
+def _needs_pipeline(item: pytest.Item) -> bool:
+    return bool(PIPELINE_FIXTURES & set(getattr(item, "fixturenames", ())))
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The tests that read the plant-year run last, so that the others run while it is built; within each group
+    the slow ones (dbt builds, property tests) first, so that no worker starts a long test when the others are
+    about to finish."""
+    items.sort(key=lambda item: (_needs_pipeline(item), item.get_closest_marker("slow") is None))
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    if any(_needs_pipeline(item) for item in session.items):
+        shared_pipeline.start_build(run_folder())
+    if _is_worker(session.config):
+        # The pipeline build, started above at normal priority, is what the last tests wait for: it goes first.
+        os.nice(5)
+
 
 @pytest.fixture(scope="session")
 def database() -> Iterator[ConnectionSettings]:
-    """A fresh, empty database for the whole session, dropped at the end."""
+    """A fresh, empty database for the worker's session, dropped at the end."""
     settings = create_database(resolve(), "queijaria_test")
     yield settings
     drop_database(settings)
@@ -43,28 +94,54 @@ def dbt(database: ConnectionSettings, tmp_path_factory: pytest.TempPathFactory) 
     return make_dbt_runner(database, tmp_path_factory.mktemp("dbt_target"))
 
 
-# The demo's horizon (queijaria generate's defaults): a plant-year from 2025-03-01 puts every scenario's calendar
-# window on its season (seeds/scenarios.csv) and the baseline's realistic ranges are judged over a plant-year.
-PIPELINE_GENERATE_ARGS = ("--scenario", "all", "--start-date", "2025-03-01", "--days", "365", "--iot-interval", "15")
+@pytest.fixture(scope="session")
+def _pipeline_build() -> dict:
+    return shared_pipeline.wait_for_build(run_folder())
 
 
 @pytest.fixture(scope="session")
-def built_pipeline(
-    database: ConnectionSettings, dbt: DbtRunner, tmp_path_factory: pytest.TempPathFactory
-) -> BuiltPipeline:
-    data_dir = tmp_path_factory.mktemp("generated")
-    pipeline = BuiltPipeline(settings=database, dbt=dbt, data_dir=data_dir, build_output="")
-    for command in (("generate", *PIPELINE_GENERATE_ARGS), ("load",)):
-        result = pipeline.cli(*command, "--out", str(data_dir))
-        assert result.returncode == 0, (
-            f"queijaria {command[0]} failed:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
-        )
-    return replace(pipeline, build_output=dbt("build").stdout)
+def built_pipeline(_pipeline_build: dict, tmp_path_factory: pytest.TempPathFactory) -> BuiltPipeline:
+    """Every scenario of a plant-year generated, loaded and built with dbt, shared by the run: read, never write."""
+    target = tmp_path_factory.mktemp("pipeline_target")
+    # The build's parse of the same project and database: this worker's dbt calls parse only what changed.
+    shutil.copy(Path(_pipeline_build["target_dir"], "partial_parse.msgpack"), target)
+    settings = ConnectionSettings(**_pipeline_build["readers"])
+    return BuiltPipeline(
+        settings=settings,
+        dbt=make_dbt_runner(settings, target),
+        data_dir=Path(_pipeline_build["data_dir"]),
+        build_output=_pipeline_build["build_output"],
+        target_dir=Path(_pipeline_build["target_dir"]),
+    )
+
+
+@pytest.fixture
+def pipeline_copy(_pipeline_build: dict, tmp_path: Path) -> BuiltPipeline:
+    """A copy of the built plant-year (database and generated files) for a test that writes to it."""
+    template = ConnectionSettings(**_pipeline_build["template"])
+    settings = shared_pipeline.new_database(run_folder(), "pipeline_copy", template=template.dbname)
+    data_dir = shared_pipeline.copy_data(Path(_pipeline_build["data_dir"]), tmp_path / "generated")
+    return BuiltPipeline(
+        settings=settings,
+        dbt=make_dbt_runner(settings, tmp_path / "target"),
+        data_dir=data_dir,
+        build_output=_pipeline_build["build_output"],
+        target_dir=Path(_pipeline_build["target_dir"]),
+    )
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Each process that ran tests leaves its hypothesis example counts for the summary (xdist workers too)."""
+    examples = getattr(sys.modules.get("test_reservation"), "EXAMPLES", None)
+    if examples and RUN_VARIABLE in os.environ:
+        Path(run_folder(), f"examples-{os.getpid()}.json").write_text(json.dumps(examples))
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     """How many hypothesis examples the reservation property tests ran (quoted in the issue notes)."""
-    examples = getattr(sys.modules.get("test_reservation"), "EXAMPLES", None)
+    examples: Counter[str] = Counter()
+    for counts in run_folder().glob("examples-*.json"):
+        examples.update(json.loads(counts.read_text()))
     if examples:
-        counts = ", ".join(f"{name}: {count}" for name, count in sorted(examples.items()))
-        terminalreporter.write_line(f"reservation hypothesis examples run: {sum(examples.values())} ({counts})")
+        listed = ", ".join(f"{name}: {count}" for name, count in sorted(examples.items()))
+        terminalreporter.write_line(f"reservation hypothesis examples run: {sum(examples.values())} ({listed})")

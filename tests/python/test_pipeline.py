@@ -63,22 +63,23 @@ def reservation_rows(built_pipeline: BuiltPipeline) -> list[tuple]:
         return cursor.fetchall()
 
 
-def test_continued_days_build_incrementally_as_a_full_refresh_would(built_pipeline: BuiltPipeline) -> None:
+@pytest.mark.slow
+def test_continued_days_build_incrementally_as_a_full_refresh_would(pipeline_copy: BuiltPipeline) -> None:
     """The daily flow: a week more of simulation, appended by the loader, then an incremental `dbt build`."""
-    before = reservation_rows(built_pipeline)
+    before = reservation_rows(pipeline_copy)
     for command in (("generate", "--continue", "--days", "7", "--quiet"), ("load",)):
-        result = built_pipeline.cli(*command, "--out", str(built_pipeline.data_dir))
+        result = pipeline_copy.cli(*command, "--out", str(pipeline_copy.data_dir))
         assert result.returncode == 0, f"queijaria {command[0]}:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
 
-    build = built_pipeline.dbt("build")
+    build = pipeline_copy.dbt("build")
     assert "ERROR=0" in build.stdout
-    incremental = reservation_rows(built_pipeline)
+    incremental = reservation_rows(pipeline_copy)
     assert len(incremental) > len(before), "the continued week released orders to reserve"
     # A cancellation in the continued week marks its order's rows as given back; nothing else changes.
     assert {row[:6] for row in before} <= {row[:6] for row in incremental}, "reservations are final"
 
-    built_pipeline.dbt("run", "--select", "int_stock_reservations_allocated", "--full-refresh")
-    assert reservation_rows(built_pipeline) == incremental
+    pipeline_copy.dbt("run", "--select", "int_stock_reservations_allocated", "--full-refresh")
+    assert reservation_rows(pipeline_copy) == incremental
 
 
 RESERVATIONS = "intermediate.int_stock_reservations_allocated"
@@ -96,6 +97,7 @@ def reservations_by_scenario(settings: ConnectionSettings, *, with_row_versions:
     return by_scenario
 
 
+@pytest.mark.slow
 def test_a_replaced_scenario_builds_as_a_full_refresh_would(tmp_path_factory: pytest.TempPathFactory) -> None:
     """A scenario simulated again (shorter, another seed) and loaded: the next `dbt build`, with no flag, computes
     it again from scratch and gives what a full refresh gives; the other scenario's rows are not touched."""

@@ -9,7 +9,7 @@ unmarked range passes and every marked one still fails.
 from __future__ import annotations
 
 import pytest
-from support import BuiltPipeline, marked_but_passing, run_tagged_tests, unmet
+from support import BuiltPipeline, marked_but_passing, tagged_test_results, unmet
 
 from queijaria.db.connection import connect
 
@@ -17,8 +17,8 @@ TAG = "realistic_range"
 
 
 @pytest.fixture(scope="module")
-def range_results(built_pipeline: BuiltPipeline, tmp_path_factory: pytest.TempPathFactory) -> list[dict]:
-    return run_tagged_tests(built_pipeline.settings, tmp_path_factory.mktemp("realistic_target"), TAG)
+def range_results(built_pipeline: BuiltPipeline) -> list[dict]:
+    return tagged_test_results(built_pipeline.target_dir, TAG)
 
 
 def test_the_pipeline_baseline_is_a_plant_year(built_pipeline: BuiltPipeline) -> None:

@@ -11,7 +11,7 @@ mark.
 from __future__ import annotations
 
 import pytest
-from support import BuiltPipeline, marked_but_passing, run_tagged_tests, unmet
+from support import BuiltPipeline, marked_but_passing, tagged_test_results, unmet
 
 from queijaria.db.connection import connect
 
@@ -20,8 +20,8 @@ SCENARIOS_WITH_EFFECTS = ("milk_shortage", "heatwave", "breakdown", "demand_peak
 
 
 @pytest.fixture(scope="module")
-def signature_results(built_pipeline: BuiltPipeline, tmp_path_factory: pytest.TempPathFactory) -> list[dict]:
-    return run_tagged_tests(built_pipeline.settings, tmp_path_factory.mktemp("signature_target"), SIGNATURE_TAG)
+def signature_results(built_pipeline: BuiltPipeline) -> list[dict]:
+    return tagged_test_results(built_pipeline.target_dir, SIGNATURE_TAG)
 
 
 def test_every_scenario_has_its_effect_window_in_the_pipeline_data(built_pipeline: BuiltPipeline) -> None:
