@@ -15,7 +15,7 @@ LOAD_ARGS ?=
 BENCH_OUT ?= target/bench.json
 DOCS_PORT ?= 8080
 
-.PHONY: help install demo test test-deep generate load build docs docs-generate report bench lint clean db-up db-down db-reset db-status \
+.PHONY: help install demo test test-deep test-durations generate load build docs docs-generate report bench lint clean db-up db-down db-reset db-status \
 	preview dashboards exposures
 
 help: ## list the targets
@@ -83,6 +83,9 @@ lint: $(INSTALLED) ## ruff and sqlfluff
 
 test: db-up ## every test: lint, pytest (with dbt builds) on fresh databases, in parallel; the 15 slowest listed
 	$(BIN)/pytest
+
+test-durations: db-up ## run the tests and record how long each took (tests/python/durations.json: the order they run in)
+	QUEIJARIA_RECORD_DURATIONS=1 $(BIN)/pytest
 
 test-deep: db-up ## the same with 10x the property tests' examples (hypothesis profile "deep"); takes longer
 	QUEIJARIA_HYPOTHESIS_PROFILE=deep $(BIN)/pytest

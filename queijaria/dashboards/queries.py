@@ -34,7 +34,7 @@ from queijaria.dashboards.reader import (
 from queijaria.dashboards.spec import Card, Dashboard
 from queijaria.dashboards.sqlcheck import MARTS_SCHEMA, UnsafeSqlError, check_card_sql
 from queijaria.dashboards.template import TemplateError, parse_value, render
-from queijaria.db.connection import ConnectionSettings, connect, resolve
+from queijaria.db.connection import ConnectionSettings, connect, maintenance_cursor, resolve
 
 CARD_TIMEOUT_S = 30.0
 # A card is drawn, not downloaded: more rows than this is a query that forgot to aggregate.
@@ -133,15 +133,11 @@ def _is_embedded(settings: ConnectionSettings) -> bool:
 
 @contextmanager
 def _setup_lock(settings: ConnectionSettings) -> Iterator[None]:
-    # Advisory locks belong to one database, roles to the whole server: the lock is taken in `postgres`.
-    conn = connect(settings, dbname="postgres")
-    conn.autocommit = True
-    try:
-        with conn.cursor() as cursor:
-            cursor.execute("select pg_advisory_lock(%s)", (SETUP_LOCK_KEY,))
+    # Advisory locks belong to one database, roles to the whole server: the lock is taken in `postgres`, and
+    # released when that session closes.
+    with maintenance_cursor(settings) as cursor:
+        cursor.execute("select pg_advisory_lock(%s)", (SETUP_LOCK_KEY,))
         yield
-    finally:
-        conn.close()
 
 
 def _reads_marts(reader: ConnectionSettings) -> bool:

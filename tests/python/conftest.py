@@ -24,6 +24,8 @@ from queijaria.db.connection import ConnectionSettings, resolve
 from queijaria.db.embedded import EmbeddedServer
 
 RUN_VARIABLE = "QUEIJARIA_TEST_RUN"
+# Seconds each test took in a recent run (`make test-durations` writes it): the order the tests are handed out in.
+DURATIONS_FILE = Path(__file__).with_name("durations.json")
 PIPELINE_FIXTURES = {"built_pipeline", "pipeline_copy"}
 
 
@@ -41,6 +43,13 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     if _is_worker(config) or RUN_VARIABLE not in os.environ:
         return
     folder = Path(os.environ.pop(RUN_VARIABLE))
+    recorded: dict[str, float] = {}
+    for listing in folder.glob("durations-*.txt"):
+        for line in listing.read_text().splitlines():
+            took, nodeid = line.split(" ", 1)
+            recorded[nodeid] = round(recorded.get(nodeid, 0.0) + float(took), 1)
+    if recorded:
+        DURATIONS_FILE.write_text(json.dumps(dict(sorted(recorded.items())), indent=0) + "\n")
     shared_pipeline.stop_build(folder)
     try:
         shared_pipeline.drop_run_databases(folder)
@@ -56,19 +65,31 @@ def _needs_pipeline(item: pytest.Item) -> bool:
     return bool(PIPELINE_FIXTURES & set(getattr(item, "fixturenames", ())))
 
 
+def _known_seconds() -> dict[str, float]:
+    try:
+        return json.loads(DURATIONS_FILE.read_text())
+    except (OSError, ValueError):
+        return {}
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """The tests that read the plant-year run last, so that the others run while it is built; within each group
-    the slow ones (dbt builds, property tests) first, so that no worker starts a long test when the others are
-    about to finish."""
-    items.sort(key=lambda item: (_needs_pipeline(item), item.get_closest_marker("slow") is None))
+    the longest first (durations.json, from an earlier run; a new test counts as short), so that no worker starts
+    a long test when the others are about to finish."""
+    seconds = _known_seconds()
+    items.sort(key=lambda item: (_needs_pipeline(item), -seconds.get(item.nodeid, 0.0)))
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """With QUEIJARIA_RECORD_DURATIONS set, each test's setup + call + teardown seconds go to the run folder."""
+    if os.environ.get("QUEIJARIA_RECORD_DURATIONS") and RUN_VARIABLE in os.environ:
+        with Path(run_folder(), f"durations-{os.getpid()}.txt").open("a") as handle:
+            handle.write(f"{report.duration:.3f} {report.nodeid}\n")
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
     if any(_needs_pipeline(item) for item in session.items):
         shared_pipeline.start_build(run_folder())
-    if _is_worker(session.config):
-        # The pipeline build, started above at normal priority, is what the last tests wait for: it goes first.
-        os.nice(5)
 
 
 @pytest.fixture(scope="session")
@@ -145,3 +166,9 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     if examples:
         listed = ", ".join(f"{name}: {count}" for name, count in sorted(examples.items()))
         terminalreporter.write_line(f"reservation hypothesis examples run: {sum(examples.values())} ({listed})")
+    built = run_folder() / shared_pipeline.RESULT_FILE
+    if built.exists() and "seconds" in (result := json.loads(built.read_text())):
+        waits = (run_folder() / shared_pipeline.WAITS_FILE).read_text().split()
+        terminalreporter.write_line(
+            f"shared plant-year pipeline built in {result['seconds']} s; workers waited for it: {', '.join(waits)} s"
+        )

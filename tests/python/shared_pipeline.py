@@ -35,6 +35,7 @@ RESULT_FILE = "pipeline.json"
 STARTED_FILE = "pipeline.started"
 DATABASES_FILE = "databases.txt"
 LOG_FILE = "pipeline.log"
+WAITS_FILE = "pipeline_waits.txt"
 BUILD_TIMEOUT_S = 30 * 60
 
 
@@ -98,13 +99,17 @@ def stop_build(run_folder: Path) -> None:
 def wait_for_build(run_folder: Path) -> dict:
     start_build(run_folder)
     result_file = run_folder / RESULT_FILE
-    deadline = time.monotonic() + BUILD_TIMEOUT_S
+    started = time.monotonic()
+    deadline = started + BUILD_TIMEOUT_S
     while not result_file.exists():
         if time.monotonic() > deadline:
             raise AssertionError(
                 f"the shared pipeline was not built in {BUILD_TIMEOUT_S} s; see {run_folder / LOG_FILE}"
             )
         time.sleep(0.5)
+    # The time a worker sat idle waiting, for the run's summary: whether the build holds the run up.
+    with run_lock(run_folder), (run_folder / WAITS_FILE).open("a") as handle:
+        handle.write(f"{time.monotonic() - started:.0f}\n")
     result = json.loads(result_file.read_text())
     if "error" in result:
         raise AssertionError(f"building the shared pipeline failed:\n{result['error']}")
@@ -148,8 +153,10 @@ def copy_data(source: Path, destination: Path) -> Path:
 
 if __name__ == "__main__":
     folder = Path(sys.argv[1])
+    began = time.monotonic()
     try:
         outcome = build(folder)
+        outcome["seconds"] = round(time.monotonic() - began)
     except Exception as error:  # any failure is reported to every waiting worker, once
         outcome = {"error": f"{type(error).__name__}: {error}"}
     partial = folder / f".{RESULT_FILE}.partial"

@@ -26,11 +26,16 @@ def db(command: str, pgdata: Path, port: int, **environ: str) -> subprocess.Comp
     return subprocess.run([QUEIJARIA, "db", command], env=env, capture_output=True, text=True, timeout=180)
 
 
+# `db down` finds the server by its data folder; the port only has to be a valid one.
+ANY_PORT = 1
+
+
 @pytest.fixture
 def pgdata(tmp_path: Path) -> Iterator[Path]:
     folder = tmp_path / "pgdata"
     yield folder
-    db("down", folder, 0)
+    stopped = db("down", folder, ANY_PORT)
+    assert stopped.returncode == 0, stopped.stderr
 
 
 def test_two_db_up_at_once_start_one_server_and_both_succeed(pgdata: Path) -> None:
@@ -83,7 +88,8 @@ def test_a_data_folder_under_a_private_temporary_folder_starts(pgdata: Path, tmp
         assert result.returncode == 0, result.stderr
         assert "embedded PostgreSQL 18 started" in result.stdout
     finally:
-        db("down", folder, 0)
+        stopped = db("down", folder, ANY_PORT)
+        assert stopped.returncode == 0, stopped.stderr
 
 
 def _other_user() -> pwd.struct_passwd | None:

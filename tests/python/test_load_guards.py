@@ -4,47 +4,27 @@ model reading the raw data. Each ends in one clear message and nothing loaded, n
 
 from __future__ import annotations
 
-import csv
 import json
 import threading
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
 import pytest
-from support import create_database, drop_database
+from test_loader import FIRST, out, set_field, settings
 from typer.testing import CliRunner, Result
 
 from queijaria.cli import app
 from queijaria.datasets import DATASETS
-from queijaria.db.connection import ConnectionSettings, connect, resolve
+from queijaria.db.connection import ConnectionSettings, connect
 from queijaria.loading import LoadError, load
 from queijaria.loading.loader import LOCK_KEY, Reporter
 from queijaria.loading.raw_schema import MAX_FREE_TEXT_LENGTH
 from queijaria.loading.sample_batch import write_batch, write_manifest
 
+__all__ = ["out", "settings"]  # fixtures shared with test_loader.py
+
 SCENARIO = "baseline"
-BATCH = "2025-01-01_2025-01-03"
-
-
-@pytest.fixture(scope="module")
-def settings() -> Iterator[ConnectionSettings]:
-    fresh = create_database(resolve(), "queijaria_load_guards")
-    yield fresh
-    drop_database(fresh)
-
-
-@pytest.fixture
-def out(tmp_path: Path, settings: ConnectionSettings) -> Path:
-    """A small batch already loaded into an empty raw schema."""
-    conn = connect(settings)
-    with conn.cursor() as cursor:
-        cursor.execute("drop schema if exists raw cascade")
-    conn.commit()
-    conn.close()
-    write_batch(tmp_path, SCENARIO, date(2025, 1, 1), date(2025, 1, 3))
-    load(tmp_path, [SCENARIO], settings=settings)
-    return tmp_path
+BATCH = FIRST
 
 
 def query(settings: ConnectionSettings, sql: str) -> list[tuple]:
@@ -89,16 +69,6 @@ def refused_by_command(out: Path, settings: ConnectionSettings, monkeypatch: pyt
     assert "Traceback" not in result.output
     assert raw_state(settings) == before
     return " ".join(result.output.split())
-
-
-def set_field(folder: Path, dataset: str, line: int, column: str, value: str) -> None:
-    path = folder / f"{dataset}.csv"
-    with path.open(newline="") as handle:
-        rows = list(csv.reader(handle))
-    rows[line - 1][rows[0].index(column)] = value
-    with path.open("w", newline="") as handle:
-        csv.writer(handle, lineterminator="\n").writerows(rows)
-    write_manifest(folder)
 
 
 def test_forced_load_repairs_raw_data_changed_outside_the_loader(
