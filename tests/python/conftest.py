@@ -82,7 +82,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     """With QUEIJARIA_RECORD_DURATIONS set, each test's setup + call + teardown seconds go to the run folder."""
-    if os.environ.get("QUEIJARIA_RECORD_DURATIONS") and RUN_VARIABLE in os.environ:
+    # xdist hands every worker's reports to the process that started the run: that one records them, once.
+    recording = os.environ.get("QUEIJARIA_RECORD_DURATIONS") and "PYTEST_XDIST_WORKER" not in os.environ
+    if recording and RUN_VARIABLE in os.environ:
         with Path(run_folder(), f"durations-{os.getpid()}.txt").open("a") as handle:
             handle.write(f"{report.duration:.3f} {report.nodeid}\n")
 
