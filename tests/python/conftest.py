@@ -72,12 +72,26 @@ def _known_seconds() -> dict[str, float]:
         return {}
 
 
+def _module(item: pytest.Item) -> str:
+    return item.nodeid.split("::", 1)[0]
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """The tests that read the plant-year run last, so that the others run while it is built; within each group
-    the longest first (durations.json, from an earlier run; a new test counts as short), so that no worker starts
-    a long test when the others are about to finish."""
+    the longest modules first (durations.json, from an earlier run; a new test counts as short), so that no worker
+    starts a long module when the others are about to finish. A module's tests stay together and in their order:
+    a worker that left a module would set its module-scoped fixtures up again when it came back."""
     seconds = _known_seconds()
-    items.sort(key=lambda item: (_needs_pipeline(item), -seconds.get(item.nodeid, 0.0)))
+    module_seconds: Counter[tuple[bool, str]] = Counter()
+    for item in items:
+        module_seconds[_needs_pipeline(item), _module(item)] += seconds.get(item.nodeid, 0.0)
+    items.sort(
+        key=lambda item: (
+            _needs_pipeline(item),
+            -module_seconds[_needs_pipeline(item), _module(item)],
+            _module(item),
+        )
+    )
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
