@@ -7,13 +7,14 @@ of databases to drop at the end.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shutil
 import sys
 import tempfile
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -26,7 +27,7 @@ from queijaria.db.embedded import EmbeddedServer
 RUN_VARIABLE = "QUEIJARIA_TEST_RUN"
 # Seconds each test took in a recent run (`make test-durations` writes it): the order the tests are handed out in.
 DURATIONS_FILE = Path(__file__).with_name("durations.json")
-PIPELINE_FIXTURES = {"built_pipeline", "pipeline_copy"}
+PIPELINE_FIXTURES = {"built_pipeline"}
 
 
 def _is_worker(config: pytest.Config) -> bool:
@@ -152,19 +153,10 @@ def built_pipeline(_pipeline_build: dict, tmp_path_factory: pytest.TempPathFacto
     )
 
 
-@pytest.fixture
-def pipeline_copy(_pipeline_build: dict, tmp_path: Path) -> BuiltPipeline:
-    """A copy of the built plant-year (database and generated files) for a test that writes to it."""
-    template = ConnectionSettings(**_pipeline_build["template"])
-    settings = shared_pipeline.new_database(run_folder(), "pipeline_copy", template=template.dbname)
-    data_dir = shared_pipeline.copy_data(Path(_pipeline_build["data_dir"]), tmp_path / "generated")
-    return BuiltPipeline(
-        settings=settings,
-        dbt=make_dbt_runner(settings, tmp_path / "target"),
-        data_dir=data_dir,
-        build_output=_pipeline_build["build_output"],
-        target_dir=Path(_pipeline_build["target_dir"]),
-    )
+@pytest.fixture(scope="session")
+def new_run_database() -> Callable[..., ConnectionSettings]:
+    """Makes an empty database, or a copy of a template database, that the end of the run drops."""
+    return functools.partial(shared_pipeline.new_database, run_folder())
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:

@@ -136,9 +136,7 @@ def build(run_folder: Path) -> dict:
     build_output = _run(
         [str(bin_dir / "dbt"), "build", "--profiles-dir", str(PROJECT_ROOT), "--project-dir", str(PROJECT_ROOT)], env
     )
-    template = new_database(run_folder, "pipeline_template", template=readers.dbname)
     return {
-        "template": asdict(template),
         "readers": asdict(readers),
         "data_dir": str(data_dir),
         "target_dir": str(target_dir),

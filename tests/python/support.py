@@ -11,6 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import in_process_dbt
+
 from queijaria import PROJECT_ROOT
 from queijaria.db.connection import ConnectionSettings, drop_database, resolve
 from queijaria.db.connection import create_scratch_database as create_database
@@ -44,20 +46,13 @@ def scratch_embedded_server(folder: Path, **environ: str) -> EmbeddedServer:
 
 
 def make_dbt_runner(settings: ConnectionSettings, target_path: Path, project_dir: Path = PROJECT_ROOT) -> DbtRunner:
-    def run(
-        *args: str, check: bool = True, extra_env: dict[str, str] | None = None
-    ) -> subprocess.CompletedProcess[str]:
-        env = {**os.environ, **settings.as_env(), "DBT_TARGET_PATH": str(target_path), **(extra_env or {})}
-        env.pop("DATABASE_URL", None)
-        result = subprocess.run(
-            [DBT_EXECUTABLE, *args, "--profiles-dir", str(PROJECT_ROOT), "--project-dir", str(project_dir)],
-            cwd=project_dir,
-            env=env,
-            capture_output=True,
-            text=True,
-        )
+    """`dbt <args>` against the settings' database, run in this process (in_process_dbt); check: a failure raises
+    with what dbt printed."""
+
+    def run(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        result = in_process_dbt.invoke(settings, target_path, project_dir, args)
         if check and result.returncode != 0:
-            raise AssertionError(f"dbt {' '.join(args)} failed:\n{result.stdout[-6000:]}\n{result.stderr[-2000:]}")
+            raise AssertionError(f"dbt {' '.join(args)} failed:\n{result.stdout[-6000:]}")
         return result
 
     return run

@@ -3,14 +3,19 @@ appended, then a scenario replaced, each followed by a `dbt build` equal to a fu
 
 from __future__ import annotations
 
+import json
+import operator
 import re
+from collections.abc import Callable
+from pathlib import Path
 
 import pytest
+import shared_pipeline
 from psycopg2 import sql
-from support import BuiltPipeline, create_database, drop_database, make_dbt_runner
+from support import BuiltPipeline, make_dbt_runner
 
 from queijaria.datasets import DATASETS
-from queijaria.db.connection import ConnectionSettings, connect, resolve
+from queijaria.db.connection import ConnectionSettings, connect
 from queijaria.reporting.summary import relation_counts
 
 SCENARIOS = ("baseline", "milk_shortage", "heatwave", "breakdown", "demand_peak")
@@ -54,35 +59,74 @@ def test_summary_reports_every_layer(built_pipeline: BuiltPipeline) -> None:
         assert layer in result.stdout
 
 
-def reservation_rows(built_pipeline: BuiltPipeline) -> list[tuple]:
-    with connect(built_pipeline.settings) as conn, conn.cursor() as cursor:
-        cursor.execute(
-            "select scenario_id, order_id, material_id, lot_id, reserved_quantity, short_quantity,"
-            " returned_quantity, returned_at from intermediate.int_stock_reservations_allocated order by 1, 2, 3, 4"
-        )
-        return cursor.fetchall()
-
-
-@pytest.mark.slow
-def test_continued_days_build_incrementally_as_a_full_refresh_would(pipeline_copy: BuiltPipeline) -> None:
-    """The daily flow: a week more of simulation, appended by the loader, then an incremental `dbt build`."""
-    before = reservation_rows(pipeline_copy)
-    for command in (("generate", "--continue", "--days", "7", "--quiet"), ("load",)):
-        result = pipeline_copy.cli(*command, "--out", str(pipeline_copy.data_dir))
-        assert result.returncode == 0, f"queijaria {command[0]}:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
-
-    build = pipeline_copy.dbt("build")
-    assert "ERROR=0" in build.stdout
-    incremental = reservation_rows(pipeline_copy)
-    assert len(incremental) > len(before), "the continued week released orders to reserve"
-    # A cancellation in the continued week marks its order's rows as given back; nothing else changes.
-    assert {row[:6] for row in before} <= {row[:6] for row in incremental}, "reservations are final"
-
-    pipeline_copy.dbt("run", "--select", "int_stock_reservations_allocated", "--full-refresh")
-    assert reservation_rows(pipeline_copy) == incremental
-
-
+# A small plant of its own for the tests that append to it or replace a scenario: three weeks of two scenarios
+# (the demand peak starts in December) build in seconds, where the plant-year takes minutes.
+SMALL_PLANT = ("--scenario", "baseline,demand_peak", "--start-date", "2025-11-20", "--days", "21")
+IOT_INTERVAL = ("--iot-interval", "60")
+# The unit tests read no loaded data: the plant-year's build runs them. The small plant's data tests run after
+# each change to its data, not before.
+DATA_NOT_UNIT_TESTS = ("--exclude-resource-type", "unit_test")
+OBJECTS_ONLY = ("--exclude-resource-type", "unit_test", "test")
 RESERVATIONS = "intermediate.int_stock_reservations_allocated"
+# A reservation's columns before returned_quantity and returned_at, which a later cancellation fills in.
+RETURNED_QUANTITY_COLUMN = 15
+
+
+def run_cli(pipeline: BuiltPipeline, *command: str) -> None:
+    result = pipeline.cli(*command, "--out", str(pipeline.data_dir))
+    assert result.returncode == 0, f"queijaria {command[0]}:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+
+
+@pytest.fixture(scope="module")
+def small_plant_template(
+    new_run_database: Callable[..., ConnectionSettings], tmp_path_factory: pytest.TempPathFactory
+) -> tuple[str, Path]:
+    """The small plant generated, loaded and built once: the template database and its generated files."""
+    data_dir = tmp_path_factory.mktemp("small_plant")
+    settings = new_run_database("small_plant")
+    pipeline = BuiltPipeline(settings, make_dbt_runner(settings, data_dir / "target"), data_dir / "generated", "")
+    run_cli(pipeline, "generate", *SMALL_PLANT, *IOT_INTERVAL, "--quiet")
+    run_cli(pipeline, "load")
+    pipeline.dbt("build", *OBJECTS_ONLY)
+    template = new_run_database("small_plant_template", template=settings.dbname)
+    return template.dbname, pipeline.data_dir
+
+
+@pytest.fixture
+def small_plant(
+    small_plant_template: tuple[str, Path], new_run_database: Callable[..., ConnectionSettings], tmp_path: Path
+) -> BuiltPipeline:
+    """A copy of the built small plant (database and generated files) for one test to write to."""
+    template, data_dir = small_plant_template
+    settings = new_run_database("small_plant_copy", template=template)
+    copied = shared_pipeline.copy_data(data_dir, tmp_path / "generated")
+    return BuiltPipeline(settings, make_dbt_runner(settings, tmp_path / "target"), copied, "")
+
+
+def incremental_models(pipeline: BuiltPipeline) -> dict[str, list[tuple]]:
+    """Every row of every incremental model, per model, in a stable order."""
+    listed = pipeline.dbt(
+        "ls", "--select", "config.materialized:incremental", "--resource-type", "model", "--output", "json",
+        "--output-keys", "schema alias",
+    )  # fmt: skip
+    relations = sorted(
+        (entry["schema"], entry["alias"]) for entry in map(json.loads, re.findall(r"^\{.*\}$", listed.stdout, re.M))
+    )
+    assert len(relations) >= 3, listed.stdout
+    rows = {}
+    with connect(pipeline.settings) as conn, conn.cursor() as cursor:
+        for schema, alias in relations:
+            cursor.execute(sql.SQL("select * from {}.{}").format(sql.Identifier(schema), sql.Identifier(alias)))
+            rows[f"{schema}.{alias}"] = sorted(cursor.fetchall(), key=repr)
+    return rows
+
+
+def assert_incremental_models_equal_a_full_refresh(pipeline: BuiltPipeline) -> None:
+    incremental = incremental_models(pipeline)
+    pipeline.dbt("run", "--select", "config.materialized:incremental", "--full-refresh")
+    full_refresh = incremental_models(pipeline)
+    for relation, rows in incremental.items():
+        assert rows == full_refresh[relation], f"{relation}: the incremental build differs from a full refresh"
 
 
 def reservations_by_scenario(settings: ConnectionSettings, *, with_row_versions: bool = False) -> dict[str, list]:
@@ -97,35 +141,35 @@ def reservations_by_scenario(settings: ConnectionSettings, *, with_row_versions:
     return by_scenario
 
 
-@pytest.mark.slow
-def test_a_replaced_scenario_builds_as_a_full_refresh_would(tmp_path_factory: pytest.TempPathFactory) -> None:
+def test_continued_days_build_incrementally_as_a_full_refresh_would(small_plant: BuiltPipeline) -> None:
+    """The daily flow: a week more of simulation, appended by the loader, then an incremental `dbt build`."""
+    before = reservations_by_scenario(small_plant.settings)
+    final = operator.itemgetter(*range(RETURNED_QUANTITY_COLUMN))
+    run_cli(small_plant, "generate", "--continue", "--days", "7", "--quiet")
+    run_cli(small_plant, "load")
+
+    build = small_plant.dbt("build", *DATA_NOT_UNIT_TESTS)
+    assert re.search(r"Done\. PASS=\d+ WARN=0 ERROR=0 SKIP=0", build.stdout), build.stdout[-3000:]
+    after = reservations_by_scenario(small_plant.settings)
+    for scenario_id, rows in before.items():
+        assert len(after[scenario_id]) > len(rows), f"{scenario_id}: the continued week released orders to reserve"
+        # A cancellation in the continued week marks its order's rows as given back; nothing else changes.
+        assert {final(row) for row in rows} <= {final(row) for row in after[scenario_id]}, "reservations are final"
+    assert_incremental_models_equal_a_full_refresh(small_plant)
+
+
+def test_a_replaced_scenario_builds_as_a_full_refresh_would(small_plant: BuiltPipeline) -> None:
     """A scenario simulated again (shorter, another seed) and loaded: the next `dbt build`, with no flag, computes
     it again from scratch and gives what a full refresh gives; the other scenario's rows are not touched."""
-    settings = create_database(resolve(), "queijaria_replace_test")
-    try:
-        data_dir = tmp_path_factory.mktemp("replaced")
-        pipeline = BuiltPipeline(settings, make_dbt_runner(settings, data_dir / "target"), data_dir, "")
-        first = ("--scenario", "baseline,demand_peak", "--start-date", "2025-11-20", "--days", "21")
-        again = ("--scenario", "baseline", "--start-date", "2025-11-20", "--days", "12", "--seed", "7")
-        for command in (("generate", *first, "--iot-interval", "60", "--quiet"), ("load",)):
-            result = pipeline.cli(*command, "--out", str(data_dir / "generated"))
-            assert result.returncode == 0, f"queijaria {command[0]}:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
-        pipeline.dbt("build")
-        before = reservations_by_scenario(settings, with_row_versions=True)
+    before = reservations_by_scenario(small_plant.settings, with_row_versions=True)
+    again = ("--scenario", "baseline", "--start-date", "2025-11-20", "--days", "12", "--seed", "7")
+    run_cli(small_plant, "generate", *again, *IOT_INTERVAL, "--quiet")
+    run_cli(small_plant, "load")
 
-        for command in (("generate", *again, "--iot-interval", "60", "--quiet"), ("load",)):
-            result = pipeline.cli(*command, "--out", str(data_dir / "generated"))
-            assert result.returncode == 0, f"queijaria {command[0]}:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
-        build = pipeline.dbt("build")
-        assert re.search(r"Done\. PASS=\d+ WARN=0 ERROR=0 SKIP=0", build.stdout), build.stdout[-3000:]
-        assert "int_stock_reservations_allocated: the raw data of scenario baseline was replaced" in build.stdout
-        after = reservations_by_scenario(settings, with_row_versions=True)
-        assert after["demand_peak"] == before["demand_peak"], "the other scenario stays incremental: rows untouched"
-        assert after["baseline"] != before["baseline"]
-
-        pipeline.dbt("run", "--select", "int_stock_reservations_allocated", "--full-refresh")
-        assert reservations_by_scenario(settings) == {
-            scenario_id: [row[:-1] for row in rows] for scenario_id, rows in after.items()
-        }
-    finally:
-        drop_database(settings)
+    build = small_plant.dbt("build", *DATA_NOT_UNIT_TESTS)
+    assert re.search(r"Done\. PASS=\d+ WARN=0 ERROR=0 SKIP=0", build.stdout), build.stdout[-3000:]
+    assert "int_stock_reservations_allocated: the raw data of scenario baseline was replaced" in build.stdout
+    after = reservations_by_scenario(small_plant.settings, with_row_versions=True)
+    assert after["demand_peak"] == before["demand_peak"], "the other scenario stays incremental: rows untouched"
+    assert after["baseline"] != before["baseline"]
+    assert_incremental_models_equal_a_full_refresh(small_plant)
