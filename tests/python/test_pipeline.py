@@ -117,8 +117,18 @@ def incremental_models(pipeline: BuiltPipeline) -> dict[str, list[tuple]]:
     with connect(pipeline.settings) as conn, conn.cursor() as cursor:
         for schema, alias in relations:
             cursor.execute(sql.SQL("select * from {}.{}").format(sql.Identifier(schema), sql.Identifier(alias)))
-            rows[f"{schema}.{alias}"] = sorted(cursor.fetchall(), key=repr)
+            rows[f"{schema}.{alias}"] = sorted(map(aligned_arrays_sorted, cursor.fetchall()), key=repr)
     return rows
+
+
+def aligned_arrays_sorted(row: tuple) -> tuple:
+    """The row with its array columns' elements sorted together: a model may leave the order of its aligned arrays
+    to the plan (int_sensor_days_aggregated: element i of each belongs together, consumers sort after unnesting)."""
+    arrays = [position for position, value in enumerate(row) if isinstance(value, list)]
+    if not arrays:
+        return row
+    others = tuple(value for position, value in enumerate(row) if position not in arrays)
+    return (*others, tuple(sorted(zip(*(row[position] for position in arrays), strict=True))))
 
 
 def assert_incremental_models_equal_a_full_refresh(pipeline: BuiltPipeline) -> None:
