@@ -77,11 +77,13 @@ def _module(item: pytest.Item) -> str:
     return item.nodeid.split("::", 1)[0]
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """The tests that read the plant-year run last, so that the others run while it is built; within each group
     the longest modules first (durations.json, from an earlier run; a new test counts as short), so that no worker
-    starts a long module when the others are about to finish. A module's tests stay together and in their order:
-    a worker that left a module would set its module-scoped fixtures up again when it came back."""
+    starts a long module when the others are about to finish. A module's tests stay together and in their order,
+    on one worker (`--dist loadgroup`, one xdist_group per module and part): a module split across workers would
+    set its module-scoped fixtures up on each."""
     seconds = _known_seconds()
     module_seconds: Counter[tuple[bool, str]] = Counter()
     for item in items:
@@ -93,6 +95,15 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             _module(item),
         )
     )
+    for item in items:
+        part = "plant-year" if _needs_pipeline(item) else "own data"
+        item.add_marker(pytest.mark.xdist_group(f"{_module(item)} ({part})"))
+
+
+def _without_group(nodeid: str) -> str:
+    """The test's own id: pytest-xdist appends `@<group>` to it under --dist loadgroup."""
+    at = nodeid.rfind("@")
+    return nodeid[:at] if at > nodeid.rfind("]") else nodeid
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
@@ -101,7 +112,7 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     recording = os.environ.get("QUEIJARIA_RECORD_DURATIONS") and "PYTEST_XDIST_WORKER" not in os.environ
     if recording and RUN_VARIABLE in os.environ:
         with Path(run_folder(), f"durations-{os.getpid()}.txt").open("a") as handle:
-            handle.write(f"{report.duration:.3f} {report.nodeid}\n")
+            handle.write(f"{report.duration:.3f} {_without_group(report.nodeid)}\n")
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
