@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 import shared_pipeline
 from support import BuiltPipeline, DbtRunner, create_database, drop_database, make_dbt_runner, scratch_embedded_server
+from xdist.scheduler import LoadScopeScheduling
 
 from queijaria.db.connection import ConnectionSettings, resolve
 from queijaria.db.embedded import EmbeddedServer
@@ -28,6 +29,8 @@ RUN_VARIABLE = "QUEIJARIA_TEST_RUN"
 # Seconds each test took in a recent run (`make test-durations` writes it): the order the tests are handed out in.
 DURATIONS_FILE = Path(__file__).with_name("durations.json")
 PIPELINE_FIXTURES = {"built_pipeline"}
+# Each worker's scope of every test, for ModuleScheduling.
+GROUPS_FILE = "scopes.json"
 
 
 def _is_worker(config: pytest.Config) -> bool:
@@ -77,13 +80,11 @@ def _module(item: pytest.Item) -> str:
     return item.nodeid.split("::", 1)[0]
 
 
-@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """The tests that read the plant-year run last, so that the others run while it is built; within each group
     the longest modules first (durations.json, from an earlier run; a new test counts as short), so that no worker
     starts a long module when the others are about to finish. A module's tests stay together and in their order,
-    on one worker (`--dist loadgroup`, one xdist_group per module and part): a module split across workers would
-    set its module-scoped fixtures up on each."""
+    on one worker (ModuleScheduling): a module split across workers would set its module fixtures up on each."""
     seconds = _known_seconds()
     module_seconds: Counter[tuple[bool, str]] = Counter()
     for item in items:
@@ -95,15 +96,36 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             _module(item),
         )
     )
-    for item in items:
-        part = "plant-year" if _needs_pipeline(item) else "own data"
-        item.add_marker(pytest.mark.xdist_group(f"{_module(item)} ({part})"))
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker and RUN_VARIABLE in os.environ:
+        groups = {item.nodeid: f"{_module(item)} ({_part(item)})" for item in items}
+        partial = run_folder() / f".{GROUPS_FILE}.{worker}"
+        partial.write_text(json.dumps(groups))
+        partial.replace(run_folder() / f"{worker}-{GROUPS_FILE}")
 
 
-def _without_group(nodeid: str) -> str:
-    """The test's own id: pytest-xdist appends `@<group>` to it under --dist loadgroup."""
-    at = nodeid.rfind("@")
-    return nodeid[:at] if at > nodeid.rfind("]") else nodeid
+def _part(item: pytest.Item) -> str:
+    return "plant-year" if _needs_pipeline(item) else "own data"
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> LoadScopeScheduling:
+    return ModuleScheduling(config, log)
+
+
+class ModuleScheduling(LoadScopeScheduling):
+    """pytest-xdist's scheduling by scope, a scope being a module's tests that read the plant-year or those that
+    do not (conftest sorts them apart), handed out in the order the workers collected them (--no-loadscope-reorder).
+
+    The workers write each test's scope while collecting; the controller, which collects nothing, reads it when
+    every worker has collected, before it hands out the first test."""
+
+    _scopes: dict[str, str] | None = None
+
+    def _split_scope(self, nodeid: str) -> str:
+        if self._scopes is None:
+            listed = sorted(run_folder().glob(f"*-{GROUPS_FILE}"))
+            self._scopes = json.loads(listed[0].read_text()) if listed else {}
+        return self._scopes.get(nodeid) or nodeid.split("::", 1)[0]
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
@@ -112,7 +134,7 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     recording = os.environ.get("QUEIJARIA_RECORD_DURATIONS") and "PYTEST_XDIST_WORKER" not in os.environ
     if recording and RUN_VARIABLE in os.environ:
         with Path(run_folder(), f"durations-{os.getpid()}.txt").open("a") as handle:
-            handle.write(f"{report.duration:.3f} {_without_group(report.nodeid)}\n")
+            handle.write(f"{report.duration:.3f} {report.nodeid}\n")
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
