@@ -30,7 +30,7 @@ RUN_VARIABLE = "QUEIJARIA_TEST_RUN"
 DURATIONS_FILE = Path(__file__).with_name("durations.json")
 PIPELINE_FIXTURES = {"built_pipeline"}
 # Each worker's scope of every test, for ModuleScheduling.
-GROUPS_FILE = "scopes.json"
+SCOPES_FILE = "scopes.json"
 
 
 def _is_worker(config: pytest.Config) -> bool:
@@ -76,8 +76,13 @@ def _known_seconds() -> dict[str, float]:
         return {}
 
 
-def _module(item: pytest.Item) -> str:
-    return item.nodeid.split("::", 1)[0]
+def _module(nodeid: str) -> str:
+    return nodeid.split("::", 1)[0]
+
+
+def _scope(item: pytest.Item) -> str:
+    """What one worker runs at a time: a module's tests that read the plant-year, or those that do not."""
+    return f"{_module(item.nodeid)} ({'plant-year' if _needs_pipeline(item) else 'own data'})"
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -86,26 +91,15 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     starts a long module when the others are about to finish. A module's tests stay together and in their order,
     on one worker (ModuleScheduling): a module split across workers would set its module fixtures up on each."""
     seconds = _known_seconds()
-    module_seconds: Counter[tuple[bool, str]] = Counter()
+    scope_seconds: Counter[str] = Counter()
     for item in items:
-        module_seconds[_needs_pipeline(item), _module(item)] += seconds.get(item.nodeid, 0.0)
-    items.sort(
-        key=lambda item: (
-            _needs_pipeline(item),
-            -module_seconds[_needs_pipeline(item), _module(item)],
-            _module(item),
-        )
-    )
+        scope_seconds[_scope(item)] += seconds.get(item.nodeid, 0.0)
+    items.sort(key=lambda item: (_needs_pipeline(item), -scope_seconds[_scope(item)], _scope(item)))
     worker = os.environ.get("PYTEST_XDIST_WORKER")
     if worker and RUN_VARIABLE in os.environ:
-        groups = {item.nodeid: f"{_module(item)} ({_part(item)})" for item in items}
-        partial = run_folder() / f".{GROUPS_FILE}.{worker}"
-        partial.write_text(json.dumps(groups))
-        partial.replace(run_folder() / f"{worker}-{GROUPS_FILE}")
-
-
-def _part(item: pytest.Item) -> str:
-    return "plant-year" if _needs_pipeline(item) else "own data"
+        partial = run_folder() / f".{SCOPES_FILE}.{worker}"
+        partial.write_text(json.dumps({item.nodeid: _scope(item) for item in items}))
+        partial.replace(run_folder() / f"{worker}-{SCOPES_FILE}")
 
 
 def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> LoadScopeScheduling:
@@ -123,9 +117,9 @@ class ModuleScheduling(LoadScopeScheduling):
 
     def _split_scope(self, nodeid: str) -> str:
         if self._scopes is None:
-            listed = sorted(run_folder().glob(f"*-{GROUPS_FILE}"))
+            listed = sorted(run_folder().glob(f"*-{SCOPES_FILE}"))
             self._scopes = json.loads(listed[0].read_text()) if listed else {}
-        return self._scopes.get(nodeid) or nodeid.split("::", 1)[0]
+        return self._scopes.get(nodeid) or _module(nodeid)
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:

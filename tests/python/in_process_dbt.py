@@ -56,7 +56,7 @@ def project_state(project_dir: Path) -> tuple:
             for path in root.rglob("*")
             if path.suffix in PROJECT_SUFFIXES and "python" not in path.relative_to(root).parts and path.is_file()
         )
-    return tuple(sorted((str(path), path.stat().st_size, path.stat().st_mtime_ns) for path in files))
+    return tuple(sorted((str(path), (stat := path.stat()).st_size, stat.st_mtime_ns) for path in files))
 
 
 def vars_argument(args: tuple[str, ...]) -> str | None:
@@ -112,7 +112,7 @@ def invoke(
         if event.info.level in SHOWN_LEVELS:
             printed.append(event.info.msg)
 
-    # A quiet console: what dbt shows is kept in `printed`; its debug log goes beside the target.
+    # A quiet console and no log file: what dbt shows is kept in `printed` (a stray log goes beside the target).
     common = [
         "--profiles-dir", str(PROJECT_ROOT), "--project-dir", str(project_dir), "--target-path", str(target_path),
         "--log-path", str(target_path), "--log-level", "none", "--log-level-file", "none",
