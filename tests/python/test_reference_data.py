@@ -24,10 +24,12 @@ REFERENCE_SELECTION = (
 )
 
 
-def copy_project(destination: Path) -> Path:
+@pytest.fixture(scope="module")
+def project_copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One copy of the project for the module, so that its parse serves every test; each test puts back the seed
+    it corrupts."""
     ignore = shutil.ignore_patterns(".venv", ".pgdata", "data", "target*", "logs", "reports", ".git", "__pycache__")
-    shutil.copytree(PROJECT_ROOT, destination, ignore=ignore)
-    return destination
+    return Path(shutil.copytree(PROJECT_ROOT, tmp_path_factory.mktemp("reference") / "project", ignore=ignore))
 
 
 @pytest.fixture
@@ -83,19 +85,20 @@ def test_reference_layer_builds_clean(tmp_path: Path, scratch_dbt: Callable[[Pat
 def test_a_corrupted_seed_row_fails_the_build(
     tmp_path: Path,
     scratch_dbt: Callable[[Path], DbtRunner],
+    project_copy: Path,
     seed: str,
     corrupt: Callable[[str], str],
     expected_test: str,
 ) -> None:
-    project = copy_project(tmp_path / "project")
-    seed_path = project / "seeds" / seed
+    seed_path = project_copy / "seeds" / seed
     original = seed_path.read_text()
     corrupted = corrupt(original)
     assert corrupted != original, "the corruption must change the seed"
     seed_path.write_text(corrupted)
-
-    dbt = scratch_dbt(project)
-    result = dbt("build", *REFERENCE_SELECTION, check=False)
+    try:
+        result = scratch_dbt(project_copy)("build", *REFERENCE_SELECTION, check=False)
+    finally:
+        seed_path.write_text(original)
 
     assert result.returncode != 0
     target = next(tmp_path.glob("target_*"))
