@@ -31,6 +31,7 @@ DURATIONS_FILE = Path(__file__).with_name("durations.json")
 PIPELINE_FIXTURES = {"built_pipeline"}
 # Each worker's scope of every test, for ModuleScheduling.
 SCOPES_FILE = "scopes.json"
+PLANT_YEAR = "plant-year"
 
 
 def _is_worker(config: pytest.Config) -> bool:
@@ -82,14 +83,19 @@ def _module(nodeid: str) -> str:
 
 def _scope(item: pytest.Item) -> str:
     """What one worker runs at a time: a module's tests that read the plant-year, or those that do not."""
-    return f"{_module(item.nodeid)} ({'plant-year' if _needs_pipeline(item) else 'own data'})"
+    return f"{_module(item.nodeid)} ({PLANT_YEAR if _needs_pipeline(item) else 'own data'})"
+
+
+def _reads_plant_year(scope: str) -> bool:
+    return scope.endswith(f"({PLANT_YEAR})")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The tests that read the plant-year run last, so that the others run while it is built; within each group
-    the longest modules first (durations.json, from an earlier run; a new test counts as short), so that no worker
-    starts a long module when the others are about to finish. A module's tests stay together and in their order,
-    on one worker (ModuleScheduling): a module split across workers would set its module fixtures up on each."""
+    """The longest scopes first (durations.json, from an earlier run; a new test counts as short), so that no worker
+    starts a long module when the others are about to finish; the tests that read the plant-year after the others,
+    for a run without workers (with workers, ModuleScheduling hands them out as soon as the plant-year is built). A
+    module's tests stay together and in their order, on one worker: a module split across workers would set its
+    module fixtures up on each."""
     seconds = _known_seconds()
     scope_seconds: Counter[str] = Counter()
     for item in items:
@@ -98,7 +104,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     worker = os.environ.get("PYTEST_XDIST_WORKER")
     if worker and RUN_VARIABLE in os.environ:
         partial = run_folder() / f".{SCOPES_FILE}.{worker}"
-        partial.write_text(json.dumps({item.nodeid: _scope(item) for item in items}))
+        scopes = {item.nodeid: _scope(item) for item in items}
+        partial.write_text(json.dumps({"scopes": scopes, "seconds": dict(scope_seconds)}))
         partial.replace(run_folder() / f"{worker}-{SCOPES_FILE}")
 
 
@@ -108,18 +115,32 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> LoadScope
 
 class ModuleScheduling(LoadScopeScheduling):
     """pytest-xdist's scheduling by scope, a scope being a module's tests that read the plant-year or those that
-    do not (conftest sorts them apart), handed out in the order the workers collected them (--no-loadscope-reorder).
+    do not. A free worker gets the longest scope left (durations.json), skipping those that read the plant-year
+    until it is built: the workers never sit waiting for the build while other tests are left, and the run ends on
+    short modules, not on a long one that had to wait its turn.
 
-    The workers write each test's scope while collecting; the controller, which collects nothing, reads it when
-    every worker has collected, before it hands out the first test."""
+    The workers write each test's scope and each scope's seconds while collecting; the controller, which collects
+    nothing, reads them when every worker has collected, before it hands out the first test."""
 
-    _scopes: dict[str, str] | None = None
+    def __init__(self, config: pytest.Config, log: object = None) -> None:
+        super().__init__(config, log)
+        self._scopes: dict[str, str] | None = None
+        self._seconds: dict[str, float] = {}
 
     def _split_scope(self, nodeid: str) -> str:
         if self._scopes is None:
             listed = sorted(run_folder().glob(f"*-{SCOPES_FILE}"))
-            self._scopes = json.loads(listed[0].read_text()) if listed else {}
+            written = json.loads(listed[0].read_text()) if listed else {}
+            self._scopes, self._seconds = written.get("scopes", {}), written.get("seconds", {})
         return self._scopes.get(nodeid) or _module(nodeid)
+
+    def _assign_work_unit(self, node: object) -> None:
+        built = shared_pipeline.is_built(run_folder())
+        ready = [scope for scope in self.workqueue if built or not _reads_plant_year(scope)]
+        # The queue keeps the collection order: max takes the first of the longest.
+        chosen = max(ready or self.workqueue, key=lambda scope: self._seconds.get(scope, 0.0))
+        self.workqueue.move_to_end(chosen, last=False)
+        super()._assign_work_unit(node)
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:

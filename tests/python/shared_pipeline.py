@@ -96,6 +96,11 @@ def stop_build(run_folder: Path) -> None:
             os.killpg(int(started.read_text()), 15)
 
 
+def is_built(run_folder: Path) -> bool:
+    """Whether the build has ended (built or failed): its result is there to read."""
+    return (run_folder / RESULT_FILE).exists()
+
+
 def wait_for_build(run_folder: Path) -> dict:
     start_build(run_folder)
     result_file = run_folder / RESULT_FILE

@@ -30,9 +30,10 @@
     scenario's watermark (the last event processed), so that it can follow an index range or probe. On the raw
     tables, the indexes on orders (scenario_id, released_at), (scenario_id, created_at) and (scenario_id,
     cancelled_at) and on lots (scenario_id, received_at) and (scenario_id, material_id, expires_at) make it so.
-    The reads bounded per scenario are planned on their own (`offset 0`), where the bounds are parameters, and
-    every range has both its ends (`between x and 'infinity'`): the planner then estimates a narrow range and reads
-    it from the index, whatever the statistics of freshly loaded tables say. Two reads follow the history: an
+    The reads bounded per scenario are planned on their own (`limit all offset 0`, which PostgreSQL never merges
+    into the outer query), where the bounds are parameters, and every range has both its ends (`between x and
+    'infinity'`): the planner then estimates a narrow range and reads it from the index, whatever the statistics of
+    freshly loaded tables say. Two reads follow the history: an
     index count of the orders released before the watermark and the cancellations up to it, the exact checks
     that no release and no cancellation arrived late.
 -#}
@@ -281,7 +282,7 @@ pending_requirements as (
                     data_horizons.watermark_order_id
                 )
             )
-        offset 0  -- noqa: AM09
+        limit all offset 0  -- noqa: AM09
     ) as requirements
 
 ),
@@ -335,7 +336,7 @@ pending_cancellations as (
                 data_horizons.watermark_due_date,
                 data_horizons.watermark_order_id
             )
-        offset 0  -- noqa: AM09
+        limit all offset 0  -- noqa: AM09
     ) as cancellations
 
 ),
@@ -390,7 +391,7 @@ orders_up_to_watermark as (
                 data_horizons.watermark_due_date,
                 data_horizons.watermark_order_id
             )
-        offset 0  -- noqa: AM09
+        limit all offset 0  -- noqa: AM09
     ) as orders_at_watermark on true
     -- Orders of products without a bill of materials (none in the seeds) are counted apart, only when there is one.
     left join lateral (
@@ -419,7 +420,7 @@ orders_up_to_watermark as (
             production_orders.scenario_id = data_horizons.scenario_id
             and production_orders.released_at >= '-infinity'
             and production_orders.released_at < data_horizons.watermark_at
-        offset 0  -- noqa: AM09
+        limit all offset 0  -- noqa: AM09
     ) as orders_before_watermark on true
     left join lateral (
         select count(*) as orders
@@ -430,7 +431,7 @@ orders_up_to_watermark as (
             and production_orders.cancelled_at <= production_orders.released_at
             and production_orders.released_at < data_horizons.watermark_at
             and production_orders.product_id in (select recipe_lines.product_id from recipe_lines)
-        offset 0  -- noqa: AM09
+        limit all offset 0  -- noqa: AM09
     ) as orders_cancelled_first on true
     where data_horizons.watermark_at is not null
 
@@ -481,7 +482,7 @@ missing_orders as (
                         allocated_before.scenario_id = production_orders.scenario_id
                         and allocated_before.order_id = production_orders.order_id
                 )
-            offset 0  -- noqa: AM09
+            limit all offset 0  -- noqa: AM09
         ) as missing
     where orders_up_to_watermark.released_orders <> orders_up_to_watermark.allocated_orders
 
@@ -528,7 +529,7 @@ late_cancellations as (
                     and allocated_before.order_id = production_orders.order_id
                     and allocated_before.returned_at is distinct from production_orders.cancelled_at
             )
-        offset 0  -- noqa: AM09
+        limit all offset 0  -- noqa: AM09
     ) as late
 
 ),
@@ -602,7 +603,7 @@ candidate_lots as (
             and stock_lots.material_id = pending_bounds.material_id
             and stock_lots.expires_at between pending_bounds.min_planned_start_at and 'infinity'
             and stock_lots.received_at <= pending_bounds.max_released_at
-        offset 0  -- noqa: AM09
+        limit all offset 0  -- noqa: AM09
     ) as lots
 
 ),
