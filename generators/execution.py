@@ -75,6 +75,7 @@ class Executor:
         windows: dict[str, ProductionWindows],
         lines: dict[str, LineState],
         equipment_states: dict[str, EquipmentState],
+        repasteurizing_min: Callable[[int], float] | None = None,
     ) -> None:
         self.seed = seed
         self.reference = reference
@@ -100,7 +101,7 @@ class Executor:
         # Called when an order is cancelled at its start for want of milk: the planner may replace it.
         self.on_cancel: Callable[[Order, int], None] | None = None
         # Minutes a milk batch starting at a minute loses while the pasteurizer's diverted milk is re-pasteurized.
-        self.repasteurizing_min: Callable[[int], float] | None = None
+        self.repasteurizing_min = repasteurizing_min
 
     def _settle(self, line: LineState, minute: int) -> int:
         """Move a start out of closed time and out of downtime until it is stable."""

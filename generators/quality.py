@@ -20,6 +20,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
+
 from generators import parameters
 from generators.clock import MINUTES_PER_DAY
 from generators.execution import InputQuality
@@ -31,6 +33,17 @@ from generators.reference import Reference, Sensor
 ROOM_TYPES = ("cold_room", "ripening_room")
 ROOM_WATCH_MIN = 48 * 60
 DIVERSION_CAUSE = "flow_diversion"
+
+
+@dataclass
+class _Exposure:
+    """What an order went through, as the sensors saw it: minutes out of spec."""
+
+    process_out: float
+    diverted: bool
+    room_hot: float = 0.0
+    room_dry: float = 0.0
+    room_humid: float = 0.0
 
 
 @dataclass
@@ -75,35 +88,64 @@ class QualityLab:
     def examine(
         self, order: Order, inputs: InputQuality, excursions: OutOfSpecIndex
     ) -> tuple[list[Sample], list[Rejection]]:
+        """The lab's samples of an ended order and the rejections its defects cause, from the milk it used and the
+        sensors' excursions during its run and while it lay in the room afterwards."""
         assert order.actual_start is not None and order.actual_end is not None and order.produced_kg is not None
-        product = self.reference.products[order.product_id]
-        start, end = order.actual_start, order.actual_end
-        from_milk = product.input_material_id == PASTEURIZED_INPUT
-        process = self.process_sensors[order.line_id] + (self.pasteurizer_sensors if from_milk else [])
-        process_out = sum(excursions.minutes_out(s.sensor_id, start, end) for s in process)
-        fill_end = min(start + parameters.VAT_FILL_MIN, end)
-        diverted = from_milk and any(
-            excursions.minutes_out(s.sensor_id, start, fill_end, high_only=False) >= parameters.DIVERSION_HOLD_MIN
-            for s in self.pasteurizer_sensors
-        )
-        room_hot = room_dry = room_humid = 0.0
-        for sensor in self.room_sensors[order.line_id]:
-            if sensor.measure == "temperature":
-                room_hot += excursions.minutes_out(sensor.sensor_id, end, end + ROOM_WATCH_MIN, high_only=True)
-            elif sensor.measure == "humidity":
-                room_dry += excursions.minutes_out(sensor.sensor_id, end, end + ROOM_WATCH_MIN, high_only=False)
-                room_humid += excursions.minutes_out(sensor.sensor_id, end, end + ROOM_WATCH_MIN, high_only=True)
+        exposure = self._exposure(order, excursions)
         cbt = inputs.cbt if inputs.cbt is not None else 100.0
         poor_milk = min(
             max((cbt - parameters.CBT_POOR_FROM) / (parameters.CBT_POOR_AT - parameters.CBT_POOR_FROM), 0.0), 1.0
         )
-        process_risk = min(process_out / 60.0, parameters.PROCESS_RISK_CAP_H)
-        spread = 1.0 + min(process_out / 60.0, 2.0)
-
+        process_risk = min(exposure.process_out / 60.0, parameters.PROCESS_RISK_CAP_H)
         rng = stream(self.seed, "quality", order.order_id)
-        sampled_at = end + int(rng.integers(30, 240))
+        samples = self._samples(order, inputs, rng, poor_milk, process_risk, exposure.process_out)
+        failed = {sample.test_id for sample in samples if not sample.is_pass}
+        probabilities = self._defect_probabilities(order, exposure, poor_milk, process_risk, failed)
+        return samples, self._rejections(order, exposure.diverted, probabilities, rng)
+
+    def _exposure(self, order: Order, excursions: OutOfSpecIndex) -> _Exposure:
+        """Minutes the order's process sensors were out of spec, whether the pasteurizer diverted its milk, and the
+        minutes its room ran hot, dry or humid after it ended."""
+        assert order.actual_start is not None and order.actual_end is not None
+        start, end = order.actual_start, order.actual_end
+        from_milk = self.reference.products[order.product_id].input_material_id == PASTEURIZED_INPUT
+        process = self.process_sensors[order.line_id] + (self.pasteurizer_sensors if from_milk else [])
+        fill_end = min(start + parameters.VAT_FILL_MIN, end)
+        exposure = _Exposure(
+            process_out=sum(excursions.minutes_out(s.sensor_id, start, end) for s in process),
+            diverted=from_milk
+            and any(
+                excursions.minutes_out(s.sensor_id, start, fill_end, high_only=False) >= parameters.DIVERSION_HOLD_MIN
+                for s in self.pasteurizer_sensors
+            ),
+        )
+        for sensor in self.room_sensors[order.line_id]:
+            if sensor.measure == "temperature":
+                exposure.room_hot += excursions.minutes_out(sensor.sensor_id, end, end + ROOM_WATCH_MIN, high_only=True)
+            elif sensor.measure == "humidity":
+                exposure.room_dry += excursions.minutes_out(
+                    sensor.sensor_id, end, end + ROOM_WATCH_MIN, high_only=False
+                )
+                exposure.room_humid += excursions.minutes_out(
+                    sensor.sensor_id, end, end + ROOM_WATCH_MIN, high_only=True
+                )
+        return exposure
+
+    def _samples(
+        self,
+        order: Order,
+        inputs: InputQuality,
+        rng: np.random.Generator,
+        poor_milk: float,
+        process_risk: float,
+        process_out: float,
+    ) -> list[Sample]:
+        """One sample per test of the product, taken a while after the order ended; a process out of spec widens
+        the spread of every assay."""
+        assert order.actual_end is not None
+        spread = 1.0 + min(process_out / 60.0, 2.0)
+        sampled_at = order.actual_end + int(rng.integers(30, 240))
         samples = []
-        failed: set[str] = set()
         for test in self.reference.quality_tests[order.product_id]:
             center, width = (test.spec_min + test.spec_max) / 2, test.spec_max - test.spec_min
             if test.test_id == "coliforms":
@@ -122,32 +164,43 @@ class QualityLab:
                     round(float(rng.normal(center + shift, width / parameters.LAB_SPREAD_DIVISOR * spread)), 2), 0.0
                 )
             passed = test.spec_min <= value <= test.spec_max
-            if not passed:
-                failed.add(test.test_id)
             samples.append(
                 Sample(
                     f"QS-{order.order_id[3:]}-{test.test_id}", order.order_id, test.test_id, sampled_at, value, passed
                 )
             )
+        return samples
 
-        ripened = product.ripening_days >= 5
+    def _defect_probabilities(
+        self, order: Order, exposure: _Exposure, poor_milk: float, process_risk: float, failed: set[str]
+    ) -> dict[str, float]:
+        """The chance of each rejection cause, from the milk, the process, the room and the failed assays."""
+        ripening_days = self.reference.products[order.product_id].ripening_days
+        ripened = ripening_days >= 5
         milk_gain, risk_gain = parameters.POOR_MILK_GAIN, parameters.PROCESS_RISK_GAIN
-        probabilities = {
+        return {
             "early_blowing": 0.005
             + milk_gain["early_blowing"] * poor_milk
             + (0.25 if "coliforms" in failed else 0.0)
-            + (0.0 if ripened else 0.004 * room_hot),
-            "late_blowing": (0.01 + milk_gain["late_blowing"] * poor_milk) if product.ripening_days >= 25 else 0.0,
+            + (0.0 if ripened else 0.004 * exposure.room_hot),
+            "late_blowing": (0.01 + milk_gain["late_blowing"] * poor_milk) if ripening_days >= 25 else 0.0,
             "mechanical_openings": 0.006 + risk_gain["mechanical_openings"] * process_risk,
             "cracks": (0.005 + (0.25 if "ph" in failed else 0.0) + risk_gain["cracks"] * process_risk)
             if order.line_id == "MUS"
             else 0.0,
-            "cracked_rind": (0.005 + 0.003 * room_dry) if ripened else 0.0,
-            "mould_sticky_rind": (0.005 + 0.003 * (room_humid + room_hot)) if ripened else 0.0,
+            "cracked_rind": (0.005 + 0.003 * exposure.room_dry) if ripened else 0.0,
+            "mould_sticky_rind": (0.005 + 0.003 * (exposure.room_humid + exposure.room_hot)) if ripened else 0.0,
             "moisture_out_of_spec": (0.35 if "moisture" in failed else 0.0)
             + risk_gain["moisture_out_of_spec"] * process_risk,
             "packaging_defect": 0.006,
         }
+
+    def _rejections(
+        self, order: Order, diverted: bool, probabilities: dict[str, float], rng: np.random.Generator
+    ) -> list[Rejection]:
+        """A diverted batch is held whole at the vat; otherwise each cause may reject a share of what is left."""
+        assert order.actual_end is not None and order.produced_kg is not None
+        end = order.actual_end
         rejections = []
         left = order.produced_kg
         if diverted and left > 0:
@@ -165,4 +218,4 @@ class QualityLab:
             left -= kg
             detected = end + self.reference.rejection_detection_days[cause_id] * MINUTES_PER_DAY + delay
             rejections.append(Rejection(detected, kg, cause_id))
-        return samples, rejections
+        return rejections

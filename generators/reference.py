@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import pandas as pd
 
-from queijaria import PROJECT_ROOT
+from dataset_contract import SEEDS_DIR
 
-SEEDS_DIR = PROJECT_ROOT / "seeds"
+K = TypeVar("K")
+V = TypeVar("V")
 
 
 @dataclass(frozen=True)
@@ -148,7 +151,41 @@ def load_reference(seeds_dir: Path = SEEDS_DIR) -> Reference:
     def read(name: str) -> pd.DataFrame:
         return pd.read_csv(seeds_dir / f"{name}.csv", keep_default_na=True)
 
-    products = {
+    return Reference(
+        products=_products(read("products")),
+        lines=tuple(read("lines")["line_id"]),
+        recipes=_grouped(
+            (row.product_id, RecipeLine(row.material_id, float(row.quantity_per_kg), float(row.scrap_factor)))
+            for row in read("recipe_lines").itertuples()
+        ),
+        materials=_materials(read("raw_materials")),
+        equipment=_equipment(read("equipment")),
+        failure_modes=_grouped((row.equipment_type, row.failure_mode_id) for row in read("failure_modes").itertuples()),
+        sensors=_sensors(read("sensors")),
+        meters=_meters(read("energy_meters")),
+        scenarios=_scenarios(read("scenarios")),
+        quality_tests=_grouped(
+            (row.product_id, QualityTest(row.test_id, float(row.spec_min), float(row.spec_max)))
+            for row in read("quality_tests").itertuples()
+        ),
+        rejection_detection_days={
+            row.rejection_cause_id: int(row.typical_detection_days) for row in read("rejection_causes").itertuples()
+        },
+        shift_patterns=_shift_patterns(read("shifts"), read("line_shift_patterns")),
+        holidays=frozenset(dt.date.fromisoformat(value) for value in read("holidays")["holiday_date"]),
+    )
+
+
+def _grouped(pairs: Iterable[tuple[K, V]]) -> dict[K, tuple[V, ...]]:
+    """Values grouped by key, in the seed's row order."""
+    groups: dict[K, list[V]] = {}
+    for key, value in pairs:
+        groups.setdefault(key, []).append(value)
+    return {key: tuple(values) for key, values in groups.items()}
+
+
+def _products(rows: pd.DataFrame) -> dict[str, Product]:
+    return {
         row.product_id: Product(
             row.product_id,
             row.line_id,
@@ -160,14 +197,12 @@ def load_reference(seeds_dir: Path = SEEDS_DIR) -> Reference:
             float(row.ideal_rate_kg_per_h),
             int(row.shelf_life_days),
         )
-        for row in read("products").itertuples()
+        for row in rows.itertuples()
     }
-    recipes: dict[str, list[RecipeLine]] = {}
-    for row in read("recipe_lines").itertuples():
-        recipes.setdefault(row.product_id, []).append(
-            RecipeLine(row.material_id, float(row.quantity_per_kg), float(row.scrap_factor))
-        )
-    materials = {
+
+
+def _materials(rows: pd.DataFrame) -> dict[str, Material]:
+    return {
         row.material_id: Material(
             row.material_id,
             row.category,
@@ -177,9 +212,12 @@ def load_reference(seeds_dir: Path = SEEDS_DIR) -> Reference:
             int(row.lead_time_days),
             str(row.is_internal).lower() == "true",
         )
-        for row in read("raw_materials").itertuples()
+        for row in rows.itertuples()
     }
-    equipment = tuple(
+
+
+def _equipment(rows: pd.DataFrame) -> tuple[Equipment, ...]:
+    return tuple(
         Equipment(
             row.equipment_id,
             row.line_id,
@@ -192,12 +230,12 @@ def load_reference(seeds_dir: Path = SEEDS_DIR) -> Reference:
             int(row.preventive_interval_days),
             float(row.preventive_duration_h),
         )
-        for row in read("equipment").itertuples()
+        for row in rows.itertuples()
     )
-    failure_modes: dict[str, list[str]] = {}
-    for row in read("failure_modes").itertuples():
-        failure_modes.setdefault(row.equipment_type, []).append(row.failure_mode_id)
-    sensors = tuple(
+
+
+def _sensors(rows: pd.DataFrame) -> tuple[Sensor, ...]:
+    return tuple(
         Sensor(
             row.sensor_id,
             row.equipment_id,
@@ -209,9 +247,12 @@ def load_reference(seeds_dir: Path = SEEDS_DIR) -> Reference:
             float(row.physical_min),
             float(row.physical_max),
         )
-        for row in read("sensors").itertuples()
+        for row in rows.itertuples()
     )
-    meters = tuple(
+
+
+def _meters(rows: pd.DataFrame) -> tuple[Meter, ...]:
+    return tuple(
         Meter(
             row.meter_id,
             _optional_str(row.line_id),
@@ -220,9 +261,12 @@ def load_reference(seeds_dir: Path = SEEDS_DIR) -> Reference:
             float(row.kwh_per_kg),
             float(row.kw_per_degc_above_25c),
         )
-        for row in read("energy_meters").itertuples()
+        for row in rows.itertuples()
     )
-    scenarios = {
+
+
+def _scenarios(rows: pd.DataFrame) -> dict[str, ScenarioDefinition]:
+    return {
         row.scenario_id: ScenarioDefinition(
             row.scenario_id,
             _optional_int(row.effect_start_month),
@@ -233,36 +277,18 @@ def load_reference(seeds_dir: Path = SEEDS_DIR) -> Reference:
             float(row.ambient_delta_degc),
             _optional_str(row.breakdown_equipment_id),
         )
-        for row in read("scenarios").itertuples()
+        for row in rows.itertuples()
     }
-    quality_tests: dict[str, list[QualityTest]] = {}
-    for row in read("quality_tests").itertuples():
-        quality_tests.setdefault(row.product_id, []).append(
-            QualityTest(row.test_id, float(row.spec_min), float(row.spec_max))
+
+
+def _shift_patterns(shifts: pd.DataFrame, patterns: pd.DataFrame) -> dict[tuple[str, int], tuple[ShiftPattern, ...]]:
+    """Each line's shifts of a weekday, in the order they start."""
+    starts = {row.shift_id: _minute_of_day(row.start_time) for row in shifts.itertuples()}
+    grouped = _grouped(
+        (
+            (row.line_id, int(row.iso_weekday)),
+            ShiftPattern(row.shift_id, starts[row.shift_id], int(row.planned_min), int(row.planned_cip_min)),
         )
-    causes = {row.rejection_cause_id: int(row.typical_detection_days) for row in read("rejection_causes").itertuples()}
-    shift_starts = {row.shift_id: _minute_of_day(row.start_time) for row in read("shifts").itertuples()}
-    patterns: dict[tuple[str, int], list[ShiftPattern]] = {}
-    for row in read("line_shift_patterns").itertuples():
-        patterns.setdefault((row.line_id, int(row.iso_weekday)), []).append(
-            ShiftPattern(row.shift_id, shift_starts[row.shift_id], int(row.planned_min), int(row.planned_cip_min))
-        )
-    holidays = frozenset(dt.date.fromisoformat(value) for value in read("holidays")["holiday_date"])
-    lines = tuple(read("lines")["line_id"])
-    return Reference(
-        products=products,
-        lines=lines,
-        recipes={key: tuple(value) for key, value in recipes.items()},
-        materials=materials,
-        equipment=equipment,
-        failure_modes={key: tuple(value) for key, value in failure_modes.items()},
-        sensors=sensors,
-        meters=meters,
-        scenarios=scenarios,
-        quality_tests={key: tuple(value) for key, value in quality_tests.items()},
-        rejection_detection_days=causes,
-        shift_patterns={
-            key: tuple(sorted(value, key=lambda item: item.start_minute_of_day)) for key, value in patterns.items()
-        },
-        holidays=holidays,
+        for row in patterns.itertuples()
     )
+    return {key: tuple(sorted(value, key=lambda item: item.start_minute_of_day)) for key, value in grouped.items()}

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from dataset_contract import BY_NAME
 from generators.clock import day_number
 from generators.engine import MANIFEST_FILE
 from generators.reference import Reference
 from generators.state import STATE_FILE, PlantState, StateError
-from queijaria.datasets import BY_NAME
 from queijaria.generate_options import FIRST_SUPPORTED_DATE, iot_interval_problem, scale_problem, seed_problem
 
 

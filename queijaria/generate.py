@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn, TypeVar
 
@@ -25,7 +26,7 @@ from queijaria.generate_options import (
 from queijaria.loading.loader import DEFAULT_OUT
 
 if TYPE_CHECKING:
-    from generators.engine import BatchSpec
+    from generators.batch_spec import BatchSpec
     from generators.reference import Reference
     from generators.state import PlantState
     from queijaria.batch_folders import StagedBatch
@@ -194,81 +195,93 @@ def _discard(staged: list[StagedBatch]) -> None:
         batch_folders.discard(batch)
 
 
+SeedOption = Annotated[
+    int | None,
+    typer.Option(
+        help="Seed of every random draw (0 or more); the same arguments give the same bytes. "
+        f"[default: {DEFAULT_SEED}, or the earlier batch's with --continue]",
+        callback=_check_seed,
+        show_default=False,
+    ),
+]
+StartDateOption = Annotated[
+    dt.datetime,
+    typer.Option(
+        formats=["%Y-%m-%d"],
+        help=f"First simulated day (plant local date); a batch lies between {FIRST_SUPPORTED_DATE} and "
+        f"{LAST_SUPPORTED_DATE}. Ignored with --continue.",
+    ),
+]
+DaysOption = Annotated[int, typer.Option(help="Number of days to simulate in this batch.", min=1, max=3660)]
+ScaleOption = Annotated[
+    float | None,
+    typer.Option(
+        help=f"Row-volume multiplier, from {SCALE_RANGE[0]:g} to {SCALE_RANGE[1]:g}: more farms, smaller and more "
+        "numerous orders (with their consumptions, "
+        "samples and whey lots) and more frequent purchases. The plant's capacity comes from the seeds and "
+        f"does not change; IoT volume is set by --days and --iot-interval. [default: {DEFAULT_SCALE}, or the "
+        "earlier batch's with --continue]",
+        callback=_check_scale,
+        show_default=False,
+    ),
+]
+ScenarioOption = Annotated[
+    list[str],
+    typer.Option(
+        help="Scenario to simulate: a scenario_id of seeds/scenarios.csv, 'all', or several (repeat the option or "
+        "separate with commas). Scenarios share their random draws wherever they do not differ. Each scenario "
+        "but the baseline acts on a calendar window every year (seeds/scenarios.csv); a horizon without a day of "
+        "it is refused, with the dates to cover.",
+    ),
+]
+IotIntervalOption = Annotated[
+    int | None,
+    typer.Option(
+        help="Minutes between two IoT readings of a sensor (1 = one reading per minute), from 1 to 60 and "
+        f"dividing a day evenly. [default: {DEFAULT_IOT_INTERVAL_MIN}, or the earlier batch's with --continue]",
+        callback=_check_iot_interval,
+        show_default=False,
+    ),
+]
+OutOption = Annotated[
+    str,
+    typer.Option(
+        metavar="PATH",
+        help="Output root, where `queijaria load` reads by default; relative paths are taken from the current "
+        "folder. Batches go to <out>/<scenario_id>/<first_date>_<last_date>/.",
+    ),
+]
+ContinueOption = Annotated[
+    bool,
+    typer.Option(
+        "--continue",
+        help="Continue each selected scenario from its latest batch under --out: the next --days start the day "
+        "after it ends, with its stock, open orders and equipment state (read from that batch's state.json). "
+        "--seed, --scale and --iot-interval default to the earlier batch's and, when given, must match it.",
+    ),
+]
+ForceSizeOption = Annotated[
+    bool,
+    typer.Option(
+        "--force-size",
+        help="Go ahead even when the size estimate (rows, disk, peak memory; printed before simulating) says "
+        "the run would not fit in the available memory or in the output folder's free disk.",
+    ),
+]
+QuietOption = Annotated[bool, typer.Option(help="No progress bars, no size estimate and no closing table.")]
+
+
 def generate(
-    seed: Annotated[
-        int | None,
-        typer.Option(
-            help="Seed of every random draw (0 or more); the same arguments give the same bytes. "
-            f"[default: {DEFAULT_SEED}, or the earlier batch's with --continue]",
-            callback=_check_seed,
-            show_default=False,
-        ),
-    ] = None,
-    start_date: Annotated[
-        dt.datetime,
-        typer.Option(
-            formats=["%Y-%m-%d"],
-            help=f"First simulated day (plant local date); a batch lies between {FIRST_SUPPORTED_DATE} and "
-            f"{LAST_SUPPORTED_DATE}. Ignored with --continue.",
-        ),
-    ] = dt.datetime(2025, 3, 1),
-    days: Annotated[int, typer.Option(help="Number of days to simulate in this batch.", min=1, max=3660)] = 365,
-    scale: Annotated[
-        float | None,
-        typer.Option(
-            help=f"Row-volume multiplier, from {SCALE_RANGE[0]:g} to {SCALE_RANGE[1]:g}: more farms, smaller and more "
-            "numerous orders (with their consumptions, "
-            "samples and whey lots) and more frequent purchases. The plant's capacity comes from the seeds and "
-            f"does not change; IoT volume is set by --days and --iot-interval. [default: {DEFAULT_SCALE}, or the "
-            "earlier batch's with --continue]",
-            callback=_check_scale,
-            show_default=False,
-        ),
-    ] = None,
-    scenario: Annotated[
-        list[str],
-        typer.Option(
-            help="Scenario to simulate: a scenario_id of seeds/scenarios.csv, 'all', or several (repeat the option or "
-            "separate with commas). Scenarios share their random draws wherever they do not differ. Each scenario "
-            "but the baseline acts on a calendar window every year (seeds/scenarios.csv); a horizon without a day of "
-            "it is refused, with the dates to cover.",
-        ),
-    ] = [ALL],  # noqa: B006 - typer needs a literal default
-    iot_interval: Annotated[
-        int | None,
-        typer.Option(
-            help="Minutes between two IoT readings of a sensor (1 = one reading per minute), from 1 to 60 and "
-            f"dividing a day evenly. [default: {DEFAULT_IOT_INTERVAL_MIN}, or the earlier batch's with --continue]",
-            callback=_check_iot_interval,
-            show_default=False,
-        ),
-    ] = None,
-    out: Annotated[
-        str,
-        typer.Option(
-            metavar="PATH",
-            help="Output root, where `queijaria load` reads by default; relative paths are taken from the current "
-            "folder. Batches go to <out>/<scenario_id>/<first_date>_<last_date>/.",
-        ),
-    ] = str(DEFAULT_OUT),
-    continue_: Annotated[
-        bool,
-        typer.Option(
-            "--continue",
-            help="Continue each selected scenario from its latest batch under --out: the next --days start the day "
-            "after it ends, with its stock, open orders and equipment state (read from that batch's state.json). "
-            "--seed, --scale and --iot-interval default to the earlier batch's and, when given, must match it.",
-        ),
-    ] = False,
-    force_size: Annotated[
-        bool,
-        typer.Option(
-            "--force-size",
-            help="Go ahead even when the size estimate (rows, disk, peak memory; printed before simulating) says "
-            "the run would not fit in the available memory or in the output folder's free disk.",
-        ),
-    ] = False,
-    quiet: Annotated[bool, typer.Option(help="No progress bars, no size estimate and no closing table.")] = False,
+    seed: SeedOption = None,
+    start_date: StartDateOption = dt.datetime(2025, 3, 1),
+    days: DaysOption = 365,
+    scale: ScaleOption = None,
+    scenario: ScenarioOption = [ALL],  # noqa: B006 - typer needs a literal default
+    iot_interval: IotIntervalOption = None,
+    out: OutOption = str(DEFAULT_OUT),
+    continue_: ContinueOption = False,
+    force_size: ForceSizeOption = False,
+    quiet: QuietOption = False,
 ) -> None:
     """Simulate the cheese plant and write one CSV per event dataset, a manifest.json and a state.json per batch.
 
@@ -276,13 +289,10 @@ def generate(
     new ones are complete, and leaves anything else in their folders in place. A run that fails or is interrupted
     changes nothing.
     """
-    root = _output_root(out)
-    from generators.clock import date_of_day, day_number
-    from generators.engine import BatchSpec, simulate_batch
     from generators.reference import load_reference
-    from queijaria import batch_folders
-    from queijaria.continuation import ContinuationError, is_folder, latest_batch_to_continue, load_state
+    from queijaria.continuation import is_folder
 
+    root = _output_root(out)
     reference = load_reference()
     scenarios = resolve_scenarios(scenario, list(reference.scenarios))
     if not scenarios:
@@ -291,51 +301,95 @@ def generate(
         # "all" of a continuation means every scenario generated so far.
         scenarios = [scenario_id for scenario_id in scenarios if is_folder(root / scenario_id)] or scenarios
     console = Console(stderr=True, quiet=quiet)
-
-    plans: list[tuple[BatchSpec, PlantState | None]] = []
-    for scenario_id in scenarios:
-        previous: PlantState | None = None
-        first_day = day_number(start_date.date())
-        if continue_:
-            try:
-                batch = latest_batch_to_continue(root / scenario_id)
-                if batch is None:
-                    raise typer.BadParameter(
-                        f"nothing to continue for {scenario_id!r} under {root}", param_hint="--continue"
-                    )
-                previous = load_state(batch, scenario_id, reference)
-            except ContinuationError as error:
-                _fail(str(error))
-            mismatched = [
-                name
-                for name, ours, theirs in (
-                    ("--seed", seed, previous.seed),
-                    ("--scale", scale, previous.scale),
-                    ("--iot-interval", iot_interval, previous.iot_interval_min),
-                )
-                if ours is not None and ours != theirs
-            ]
-            if mismatched:
-                raise typer.BadParameter(
-                    f"{', '.join(mismatched)} differ from batch {batch.name} of {scenario_id!r}",
-                    param_hint="--continue",
-                )
-            first_day = previous.last_day + 1
-        spec = BatchSpec(
-            scenario_id,
-            _given_or(seed, previous.seed if previous else DEFAULT_SEED),
-            first_day,
-            days,
-            _given_or(scale, previous.scale if previous else DEFAULT_SCALE),
-            _given_or(iot_interval, previous.iot_interval_min if previous else DEFAULT_IOT_INTERVAL_MIN),
-            root,
-        )
-        _check_dates(spec, continue_)
-        plans.append((spec, previous))
+    requested = _Requested(seed, start_date.date(), days, scale, iot_interval, continue_)
+    plans = [_plan(reference, root, scenario_id, requested) for scenario_id in scenarios]
     window_warnings = _check_windows(reference, plans)
-
-    summary: dict[str, list[int]] = {}
     started = time.perf_counter()
+    summary = _simulate_staged(reference, plans, root, force_size, console, quiet)
+    elapsed = time.perf_counter() - started
+    for warning in window_warnings + summary.warnings:
+        _print("warning: ", "yellow", warning)
+    _print_summary(console, summary.datasets, scenarios, plans, days, elapsed, root)
+
+
+@dataclass(frozen=True)
+class _Requested:
+    """What the command line asked of every scenario's batch; None where the earlier batch's value applies."""
+
+    seed: int | None
+    start_date: dt.date
+    days: int
+    scale: float | None
+    iot_interval: int | None
+    continuing: bool
+
+
+@dataclass
+class _Simulated:
+    datasets: dict[str, list[int]]  # dataset -> [rows, bytes] over the run's batches
+    warnings: list[str]
+
+
+def _plan(
+    reference: Reference, root: Path, scenario_id: str, requested: _Requested
+) -> tuple[BatchSpec, PlantState | None]:
+    """The batch to simulate for a scenario, and the state it continues from (None for a fresh plant)."""
+    from generators.batch_spec import BatchSpec
+    from generators.clock import day_number
+
+    previous = _previous_state(reference, root, scenario_id, requested) if requested.continuing else None
+    spec = BatchSpec(
+        scenario_id,
+        _given_or(requested.seed, previous.seed if previous else DEFAULT_SEED),
+        previous.last_day + 1 if previous else day_number(requested.start_date),
+        requested.days,
+        _given_or(requested.scale, previous.scale if previous else DEFAULT_SCALE),
+        _given_or(requested.iot_interval, previous.iot_interval_min if previous else DEFAULT_IOT_INTERVAL_MIN),
+        root,
+    )
+    _check_dates(spec, requested.continuing)
+    return spec, previous
+
+
+def _previous_state(reference: Reference, root: Path, scenario_id: str, requested: _Requested) -> PlantState:
+    """The state of the scenario's latest batch, which the options given must match."""
+    from queijaria.continuation import ContinuationError, latest_batch_to_continue, load_state
+
+    try:
+        batch = latest_batch_to_continue(root / scenario_id)
+        if batch is None:
+            raise typer.BadParameter(f"nothing to continue for {scenario_id!r} under {root}", param_hint="--continue")
+        previous = load_state(batch, scenario_id, reference)
+    except ContinuationError as error:
+        _fail(str(error))
+    mismatched = [
+        name
+        for name, ours, theirs in (
+            ("--seed", requested.seed, previous.seed),
+            ("--scale", requested.scale, previous.scale),
+            ("--iot-interval", requested.iot_interval, previous.iot_interval_min),
+        )
+        if ours is not None and ours != theirs
+    ]
+    if mismatched:
+        raise typer.BadParameter(
+            f"{', '.join(mismatched)} differ from batch {batch.name} of {scenario_id!r}", param_hint="--continue"
+        )
+    return previous
+
+
+def _simulate_staged(
+    reference: Reference,
+    plans: list[tuple[BatchSpec, PlantState | None]],
+    root: Path,
+    force_size: bool,
+    console: Console,
+    quiet: bool,
+) -> _Simulated:
+    """Simulate every batch into a staging folder and put them all in place at the end; on any failure or Ctrl-C,
+    discard them all and leave the earlier batches as they were."""
+    from queijaria import batch_folders
+
     staged: list[StagedBatch] = []
     try:
         for spec, previous in plans:
@@ -344,35 +398,8 @@ def generate(
             staged.append(batch_folders.stage(spec.folder, replaces))
         # After staging, so that an output folder that cannot be written is named as such; a refusal discards it.
         _check_size(reference, plans, root, force_size, console)
-        with Progress(
-            TextColumn("{task.description:<42}", markup=False),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=console,
-            disable=quiet,
-        ) as progress:
-            for (spec, previous), batch in zip(plans, staged, strict=True):
-                tasks: dict[str, int] = {}
-
-                def hook(
-                    label: str,
-                    done: int,
-                    total: int,
-                    scenario_id: str = spec.scenario_id,
-                    tasks: dict[str, int] = tasks,
-                ) -> None:
-                    key = f"{scenario_id} · {label}"
-                    if key not in tasks:
-                        tasks[key] = progress.add_task(key, total=total)
-                    progress.advance(tasks[key], done)
-
-                manifest = simulate_batch(reference, spec, previous, hook, batch.folder)
-                for name, entry in manifest["datasets"].items():  # type: ignore[union-attr]
-                    totals = summary.setdefault(name, [0, 0])
-                    totals[0] += entry["rows"]
-                    totals[1] += entry["bytes"]
-        warnings = batch_folders.commit(staged)
+        datasets = _simulate(reference, plans, staged, console, quiet)
+        return _Simulated(datasets, batch_folders.commit(staged))
     except batch_folders.OutputError as error:
         _discard(staged)
         _fail(str(error))
@@ -391,9 +418,62 @@ def generate(
     except BaseException:
         _discard(staged)
         raise
-    elapsed = time.perf_counter() - started
-    for warning in window_warnings + warnings:
-        _print("warning: ", "yellow", warning)
+
+
+def _simulate(
+    reference: Reference,
+    plans: list[tuple[BatchSpec, PlantState | None]],
+    staged: list[StagedBatch],
+    console: Console,
+    quiet: bool,
+) -> dict[str, list[int]]:
+    """Each batch simulated into its staging folder, with a progress bar per scenario and step; the rows and bytes
+    written per dataset."""
+    from generators.engine import simulate_batch
+
+    summary: dict[str, list[int]] = {}
+    with Progress(
+        TextColumn("{task.description:<42}", markup=False),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        disable=quiet,
+    ) as progress:
+        for (spec, previous), batch in zip(plans, staged, strict=True):
+            tasks: dict[str, int] = {}
+
+            def hook(
+                label: str,
+                done: int,
+                total: int,
+                scenario_id: str = spec.scenario_id,
+                tasks: dict[str, int] = tasks,
+            ) -> None:
+                key = f"{scenario_id} · {label}"
+                if key not in tasks:
+                    tasks[key] = progress.add_task(key, total=total)
+                progress.advance(tasks[key], done)
+
+            manifest = simulate_batch(reference, spec, previous, hook, batch.folder)
+            for name, entry in manifest["datasets"].items():  # type: ignore[union-attr]
+                totals = summary.setdefault(name, [0, 0])
+                totals[0] += entry["rows"]
+                totals[1] += entry["bytes"]
+    return summary
+
+
+def _print_summary(
+    console: Console,
+    summary: dict[str, list[int]],
+    scenarios: list[str],
+    plans: list[tuple[BatchSpec, PlantState | None]],
+    days: int,
+    elapsed: float,
+    root: Path,
+) -> None:
+    """The closing table: rows and MB per dataset over the run's batches, and where they went."""
+    from generators.clock import date_of_day
 
     first_date = date_of_day(plans[0][0].first_day)
     table = Table(title=Text(f"Generated {', '.join(scenarios)} · {days} days from {first_date} in {elapsed:.1f} s"))

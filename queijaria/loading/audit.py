@@ -10,7 +10,7 @@ from pathlib import Path
 
 from psycopg2.extensions import cursor as pg_cursor
 
-from queijaria.datasets import DATASETS
+from dataset_contract import DATASETS
 from queijaria.loading.errors import LoadError
 from queijaria.loading.manifest import Batch
 from queijaria.loading.raw_schema import AUDIT_TABLE, RAW_SCHEMA

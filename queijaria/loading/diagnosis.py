@@ -20,7 +20,7 @@ import psycopg2
 from psycopg2 import sql
 from psycopg2.extensions import cursor as pg_cursor
 
-from queijaria.datasets import (
+from dataset_contract import (
     BLANK,
     FIRST_PLAUSIBLE_DATE,
     LAST_PLAUSIBLE_DATE,

@@ -36,8 +36,8 @@ from psycopg2 import sql
 from psycopg2.extensions import connection as pg_connection
 from psycopg2.extensions import cursor as pg_cursor
 
+from dataset_contract import BY_NAME, DATASETS, SEEDS_DIR, Dataset
 from queijaria import PROJECT_ROOT
-from queijaria.datasets import BY_NAME, DATASETS, Dataset
 from queijaria.db.connection import ConnectionSettings, connect
 from queijaria.loading import audit, diagnosis, failures, manifest
 from queijaria.loading.errors import LoadError
@@ -51,7 +51,7 @@ from queijaria.loading.raw_schema import (
     primary_key_sql,
     unknown_key_sql,
 )
-from queijaria.loading.reference_keys import SEEDS_DIR, dataset_reference_keys, seed_keys
+from queijaria.loading.reference_keys import dataset_reference_keys, seed_keys
 from queijaria.loading.streaming import LINE_LIMIT, LineTooLongError, copy_csv
 
 DEFAULT_OUT = PROJECT_ROOT / "data" / "generated"

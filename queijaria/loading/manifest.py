@@ -10,7 +10,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from queijaria.datasets import DATASETS
+from dataset_contract import DATASETS
 from queijaria.loading.diagnosis import shown
 from queijaria.loading.errors import LoadError
 

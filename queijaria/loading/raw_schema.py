@@ -1,11 +1,12 @@
 """DDL of the `raw` schema, derived from the dataset registry so that tables and CSVs never drift apart.
 
 Every raw table is partitioned by LIST (scenario_id), one partition per scenario (`raw.<dataset>__<scenario>`), so
-that replacing a scenario swaps one partition inside the load transaction. The rules of datasets.py are constraints
-of the table, which PostgreSQL checks during COPY: NOT NULL, accepted values, the plausible range of every number
-(which also refuses NaN and infinities: NaN is greater than every number in PostgreSQL), of every date and time,
-and non-blank, short identifiers. The loader's load tables add a check that pins the scenario; `unknown_key_sql`
-checks that keys exist in the seeds and `missing_reference_sql` that keys exist in the scenario's other datasets.
+that replacing a scenario swaps one partition inside the load transaction. The rules of the dataset contract are
+constraints of the table, which PostgreSQL checks during COPY: NOT NULL, accepted values, the plausible range of
+every number (which also refuses NaN and infinities: NaN is greater than every number in PostgreSQL), of every date
+and time, and non-blank, short identifiers. The loader's load tables add a check that pins the scenario;
+`unknown_key_sql` checks that keys exist in the seeds and `missing_reference_sql` that keys exist in the scenario's
+other datasets.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from functools import cache
 from psycopg2 import sql
 from psycopg2.extensions import connection as pg_connection
 
-from queijaria.datasets import (
+from dataset_contract import (
     BLANK,
     BY_NAME,
     DATASETS,
@@ -98,7 +99,7 @@ def column_definitions(dataset: Dataset) -> list[str]:
 def index_key(dataset: Dataset) -> list[str]:
     """The primary key's columns in index order: time columns first, scenario_id (constant per partition) last.
 
-    Same uniqueness as datasets.py's key; the order makes the bulk index build after COPY several times faster
+    Same uniqueness as the dataset contract's key; the order makes the bulk index build after COPY several times faster
     (sorting by a leading constant text column compares whole keys for every pair).
     """
     types = {column.name: column.pg_type for column in dataset.columns}
@@ -232,7 +233,7 @@ def _table_layouts(conn: pg_connection) -> dict[str, tuple[str, str | None]]:
 def ensure_raw_tables(conn: pg_connection, *, commit: bool = True) -> list[str]:
     """Create the raw schema, its partitioned tables and the load audit; returns the tables (re)created.
 
-    A table whose layout no longer matches datasets.py (columns, key or constraints; or an older, unpartitioned
+    A table whose layout no longer matches the dataset contract (columns, key or constraints; or an older, unpartitioned
     one) is dropped and created again, and the load audit forgets every load, so that the next load replaces each
     scenario from its CSVs (and checks them against today's rules).
     """

@@ -6,11 +6,8 @@ import csv
 from functools import cache
 from pathlib import Path
 
-from queijaria import PROJECT_ROOT
-from queijaria.datasets import Dataset
+from dataset_contract import SEEDS_DIR, Dataset
 from queijaria.loading.errors import LoadError
-
-SEEDS_DIR = PROJECT_ROOT / "seeds"
 
 
 @cache

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from queijaria.datasets import BY_NAME, DATASETS
+from dataset_contract import BY_NAME, DATASETS
 
 SENSORS = ("TT-PAST-01", "PH-VAT-MUS-01", "TT-COLD-01")
 

@@ -24,8 +24,8 @@ from psycopg2.extensions import connection as pg_connection
 from psycopg2.extras import execute_values
 from reservation_reference import EXACT, Allocation, Lot, Order, RecipeLine
 
+from dataset_contract import BY_NAME
 from queijaria import PROJECT_ROOT
-from queijaria.datasets import BY_NAME
 from queijaria.loading import audit
 from queijaria.loading.raw_schema import partition_name
 

@@ -13,9 +13,8 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
+from dataset_contract import BY_NAME, DATASETS, SEEDS_DIR
 from generators import parameters
-from generators.reference import SEEDS_DIR
-from queijaria.datasets import BY_NAME, DATASETS
 from queijaria.generate import generate
 
 SCENARIOS = ("baseline", "milk_shortage", "heatwave", "breakdown", "demand_peak")

@@ -13,8 +13,8 @@ import pytest
 from test_loader import FIRST, out, set_field, settings
 from typer.testing import CliRunner, Result
 
+from dataset_contract import DATASETS
 from queijaria.cli import app
-from queijaria.datasets import DATASETS
 from queijaria.db.connection import ConnectionSettings, connect
 from queijaria.loading import LoadError, load
 from queijaria.loading.loader import LOCK_KEY, Reporter

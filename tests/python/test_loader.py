@@ -12,8 +12,8 @@ import pytest
 from support import create_database, drop_database
 from typer.testing import CliRunner, Result
 
+from dataset_contract import DATASETS
 from queijaria.cli import app
-from queijaria.datasets import DATASETS
 from queijaria.db.connection import ConnectionSettings, connect, resolve
 from queijaria.loading import LoadError, load
 from queijaria.loading.loader import Reporter

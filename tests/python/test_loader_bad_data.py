@@ -13,7 +13,7 @@ import pytest
 from test_loader import FIRST, out, refused, rows_of, set_field, settings
 
 from benchmarks.loading import iot_rows
-from queijaria.datasets import BY_NAME, DATASETS
+from dataset_contract import BY_NAME, DATASETS
 from queijaria.db.connection import ConnectionSettings
 from queijaria.loading import load
 from queijaria.loading.sample_batch import write_batch, write_csv, write_manifest

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from support import create_database, drop_database, make_dbt_runner
 
-from queijaria.datasets import DATASETS
+from dataset_contract import DATASETS
 from queijaria.db.connection import connect, resolve
 from queijaria.loading import load
 from queijaria.loading.sample_batch import write_batch

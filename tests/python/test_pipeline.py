@@ -13,7 +13,7 @@ import shared_pipeline
 from psycopg2 import sql
 from support import BuiltPipeline, make_dbt_runner
 
-from queijaria.datasets import DATASETS
+from dataset_contract import DATASETS
 from queijaria.db.connection import ConnectionSettings, connect
 from queijaria.reporting.summary import relation_counts
 

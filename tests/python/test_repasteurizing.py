@@ -11,8 +11,9 @@ import pandas as pd
 import pytest
 
 from generators import iot
+from generators.batch_spec import BatchSpec
 from generators.clock import day_number
-from generators.engine import BatchSpec, simulate_batch
+from generators.engine import simulate_batch
 from generators.reference import load_reference
 
 

@@ -1,4 +1,5 @@
-"""Staging models of the raw tables: sources follow datasets.py, the build passes on loaded data, tests bite."""
+"""Staging models of the raw tables: sources follow the dataset contract, the build passes on loaded data, tests
+bite."""
 
 from __future__ import annotations
 
@@ -9,8 +10,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from dataset_contract import DATASETS
 from queijaria import PROJECT_ROOT
-from queijaria.datasets import DATASETS
 from queijaria.db.connection import ConnectionSettings, connect
 from queijaria.loading import load
 from queijaria.loading.sample_batch import write_batch

@@ -1,13 +1,18 @@
 """The event datasets: one CSV per dataset and scenario, one table in the `raw` schema each.
 
 This registry is the single contract between the generators (column order of the CSVs), the loader
-(table DDL, type and rule checks) and the documentation. The dbt sources describe the same columns.
+(table DDL, type and rule checks) and the documentation. The dbt sources describe the same columns. It sits apart
+from both the simulation (`generators`) and the tool (`queijaria`), so that neither imports the other for it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
+
+# The reference data (dbt seeds): what the simulation runs the plant from and what loaded keys must exist in.
+SEEDS_DIR = Path(__file__).resolve().parent.parent / "seeds"
 
 
 @dataclass(frozen=True)
