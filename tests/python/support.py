@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import gzip
 import json
 import os
 import socket
@@ -125,3 +127,11 @@ def marked_but_passing(results: list[dict]) -> list[str]:
     marked = [entry for entry in results if entry["expected_to_fail"]]
     assert all(entry["severity"].lower() == "warn" for entry in marked), marked
     return [entry["name"] for entry in marked if entry["status"] != "warn" or not entry["failures"]]
+
+
+def preview_figures(page: Path) -> dict:
+    """The figures a preview page embeds (base64 of gzip of JSON, as the page's own script unpacks them)."""
+    text = page.read_text()
+    start = text.index('<script id="figures" type="application/octet-stream">')
+    packed = text[text.index(">", start) + 1 : text.index("</script>", start)]
+    return json.loads(gzip.decompress(base64.b64decode(packed)))

@@ -15,7 +15,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from support import create_database, drop_database
+from support import create_database, drop_database, preview_figures
 
 from queijaria import PROJECT_ROOT
 from queijaria.dashboards.queries import (
@@ -146,7 +146,8 @@ def test_a_good_card_is_drawn_as_the_reader_role(
     result = run_preview(marts_db, dashboard_file(tmp_path / "specs", GOOD_SQL), out)
     assert result.returncode == 0, result.stderr
     assert f"written to {out}" in result.stdout
-    assert '"rows": 1' in out.read_text()
+    (variant,) = preview_figures(out)["probe/Good kg"].values()
+    assert variant["rows"] == 1
     assert [path.name for path in tmp_path.iterdir() if path.name.startswith(".")] == []
 
 

@@ -41,8 +41,7 @@ maintenance_events as (
 
 production_day_start as (
 
-    select min(start_time) - time '00:00' as day_start_offset
-    from shifts
+    {{ production_day_start('shifts') }}
 
 ),
 
