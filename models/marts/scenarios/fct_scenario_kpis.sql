@@ -88,35 +88,7 @@ milk_dispositions as (
 
 kpi_definitions as (
 
-    -- kpi_id, report position, short name, unit, is_ratio, is_higher_better (formulas: the model's YAML)
-    select * from (
-        values
-        ('oee', 1, 'OEE', 'fraction', true, true),
-        ('availability', 2, 'Availability', 'fraction', true, true),
-        ('effectiveness', 3, 'Effectiveness', 'fraction', true, true),
-        ('quality_ratio', 4, 'Quality ratio', 'fraction', true, true),
-        ('otif', 5, 'OTIF', 'fraction', true, true),
-        ('schedule_attainment', 6, 'Schedule attainment', 'fraction', true, true),
-        ('capacity_utilization', 7, 'Capacity utilization', 'fraction', true, true),
-        ('late_orders', 8, 'Late orders', 'orders', false, false),
-        ('orders_short', 9, 'Orders short', 'orders', false, false),
-        ('short_input_l', 10, 'Milk/whey short', 'L', false, false),
-        ('mtbf_h', 11, 'MTBF', 'h', true, true),
-        ('mttr_h', 12, 'MTTR', 'h', true, false),
-        ('rejection_rate', 13, 'Rejection rate', 'fraction', true, false),
-        ('first_pass_yield', 14, 'First pass yield', 'fraction', true, true),
-        ('lab_failure_rate', 15, 'Lab tests failing', 'fraction', true, false),
-        ('milk_yield_vs_standard', 16, 'Milk vs standard', 'ratio', true, false),
-        ('kwh_per_good_kg', 17, 'Energy intensity', 'kWh/kg', true, false),
-        ('ponta_share', 18, 'Ponta share', 'fraction', true, false),
-        ('energy_cost_brl', 19, 'Energy cost', 'R$', false, false),
-        ('excursion_min', 20, 'Out of spec', 'min', false, false),
-        ('excursions', 21, 'Excursions', 'excursions', false, false),
-        ('milk_received_l', 22, 'Milk received', 'L', false, true),
-        ('reservations_at_risk_l', 23, 'Milk reserved at risk', 'L', true, false),
-        ('milk_coverage_days', 24, 'Milk coverage', 'days', true, true),
-        ('milk_disposed_share', 25, 'Milk sold spot or discarded', 'fraction', true, false)
-    ) as definitions (kpi_id, kpi_sort_order, kpi_name, unit, is_ratio, is_higher_better)
+    select * from {{ ref('stg_reference__kpi_definitions') }}
 
 ),
 
