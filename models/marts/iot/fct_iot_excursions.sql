@@ -291,7 +291,7 @@ final as (
         durations.ended_at is null as is_open,
         durations.out_of_spec_reading_count,
         -- Minutes to 4 decimals, without trailing zeros (6, not 6.0000).
-        trim_scale(round(extract(epoch from durations.out_of_spec_until_at - durations.started_at) / 60, 4))
+        trim_scale(round(extract(epoch from (durations.out_of_spec_until_at - durations.started_at)) / 60, 4))
             as excursion_min,
         durations.breached_limit,
         cast(durations.breached_limit_value as numeric) as breached_limit_value,

@@ -47,7 +47,7 @@ final as (
         production_orders.completed_production_date as production_date,
         quality_rejections.detected_at,
         trim_scale(round(
-            extract(epoch from quality_rejections.detected_at - production_orders.actual_end_at) / 86400, 2
+            extract(epoch from (quality_rejections.detected_at - production_orders.actual_end_at)) / 86400, 2
         )) as detection_delay_days,
         quality_rejections.rejected_kg,
         trim_scale({{ safe_divide('quality_rejections.rejected_kg', 'production_orders.produced_kg') }})
