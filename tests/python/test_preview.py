@@ -7,10 +7,11 @@ import shutil
 from pathlib import Path
 
 import pytest
-from support import BuiltPipeline
+from support import BuiltPipeline, preview_figures
 
 from queijaria import PROJECT_ROOT
 from queijaria.dashboards.spec import load_dashboards
+from queijaria.db.connection import connect
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMEDRIVER = shutil.which("chromedriver")
@@ -48,6 +49,26 @@ def opened(browser, page: Path) -> None:  # type: ignore[no-untyped-def]
 
 def test_a_plant_year_page_can_be_mailed(preview_page: Path) -> None:
     assert preview_page.stat().st_size <= MAILABLE_BYTES
+
+
+def test_the_overview_shows_each_scenarios_oee_as_the_summary_does(
+    preview_page: Path, built_pipeline: BuiltPipeline
+) -> None:
+    """A planner reads OEE on the Overview and in `queijaria summary`: the same figure, not two roll-ups."""
+    with connect(built_pipeline.settings) as conn, conn.cursor() as cursor:
+        cursor.execute(
+            "select scenario_id, kpi_value from marts.fct_scenario_kpis"
+            " where kpi_id = 'oee' and kpi_window = 'whole_horizon'"
+        )
+        summary_oee = {scenario: float(value) for scenario, value in cursor.fetchall()}
+    overview = preview_figures(preview_page)["overview/OEE"]
+    # Keyed "scenario|line"; an empty line is all lines, what the summary rolls up.
+    shown = {
+        key.split("|")[0]: entry["figure"]["data"][0]["value"] for key, entry in overview.items() if key.endswith("|")
+    }
+    assert shown.keys() == summary_oee.keys()
+    for scenario, value in summary_oee.items():
+        assert shown[scenario] == pytest.approx(value, rel=1e-9), scenario
 
 
 @pytest.fixture(scope="module")
