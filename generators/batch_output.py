@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
@@ -57,7 +58,7 @@ def write_datasets(
     event_rows["capacity_calendar"] = _capacity_rows(sim)
     event_rows["weather_daily"] = [
         (sim.spec.scenario_id, day, float(sim.weather[0][i]), float(sim.weather[1][i]))
-        for i, day in enumerate(range(sim.first_day, sim.last_day + 1))
+        for i, day in enumerate(range(sim.spec.first_day, sim.spec.last_day + 1))
     ]
     for dataset in DATASETS:
         if dataset.name not in outputs:
@@ -171,7 +172,7 @@ def _order_rows(sim: BatchSimulation) -> list[Row]:
     """A row for every order created in the batch, and for every earlier order whose view changed."""
     state, created_ids = sim.state, {order.order_id for order in sim.created}
     rows = []
-    for order in sorted(state.orders + sim.created, key=lambda o: (o.created_at, o.order_id)):
+    for order in _orders_by_creation(sim):
         view = order.view(sim.horizon)
         if order.order_id in created_ids or view != state.last_written_views.get(order.order_id):
             rows.append(_order_row(sim.spec.scenario_id, order, view))
@@ -184,19 +185,15 @@ def _capacity_rows(sim: BatchSimulation) -> list[Row]:
     }
     return [
         (sim.spec.scenario_id, row.line_id, row.day, row.shift_id, row.planned_min, row.planned_downtime_min)
-        for row in capacity_rows(sim.reference, sim.first_day, sim.last_day, worked_sundays)
+        for row in capacity_rows(sim.reference, sim.spec.first_day, sim.spec.last_day, worked_sundays)
     ]
 
 
 def next_state(sim: BatchSimulation, pending: dict[str, list[list[object]]]) -> PlantState:
     """Everything the next batch needs to go on where this one ended."""
     spec, state, horizon = sim.spec, sim.state, sim.horizon
-    open_orders = [
-        order
-        for order in sorted(state.orders + sim.created, key=lambda o: (o.created_at, o.order_id))
-        if not order.is_settled(horizon)
-    ]
-    sim.inventory.drop_dead_lots(sim.last_day + 1)
+    open_orders = [order for order in _orders_by_creation(sim) if not order.is_settled(horizon)]
+    sim.inventory.drop_dead_lots(sim.spec.last_day + 1)
     return PlantState(
         scenario_id=spec.scenario_id,
         seed=spec.seed,
@@ -221,10 +218,15 @@ def next_state(sim: BatchSimulation, pending: dict[str, list[list[object]]]) -> 
         shortfalls={key: round(value, 3) for key, value in sim.executor.material_shortfalls.items()},
         # The next batch's windows start a few days before its first day.
         overtime_days={
-            line_id: sorted(day for day in days if day > sim.last_day - 7)
+            line_id: sorted(day for day in days if day > sim.spec.last_day - 7)
             for line_id, days in sim.overtime_days.items()
         },
     )
+
+
+def _orders_by_creation(sim: BatchSimulation) -> list[Order]:
+    """The orders the batch tracks: those carried over and those it created, oldest first."""
+    return sorted(sim.state.orders + sim.created, key=lambda order: (order.created_at, order.order_id))
 
 
 def batch_events(sim: BatchSimulation) -> list[MaintenanceEvent]:
@@ -236,20 +238,13 @@ def all_runs(sim: BatchSimulation) -> list[Run]:
     return sim.state.carried_runs + sim.executor.runs
 
 
-class _dataset_writer:  # noqa: N801 - used as a context manager, like open()
+@contextmanager
+def _dataset_writer(folder: Path, dataset: str) -> Iterator[HashingWriter]:
     """The dataset's CSV opened for writing, its header written, through a HashingWriter."""
-
-    def __init__(self, folder: Path, dataset: str) -> None:
-        self.path, self.dataset = folder / dataset_file(dataset), dataset
-
-    def __enter__(self) -> HashingWriter:
-        self.raw = self.path.open("wb")
-        writer = HashingWriter(self.raw)
-        writer.write(csvout.header(self.dataset))
-        return writer
-
-    def __exit__(self, *exc: object) -> None:
-        self.raw.close()
+    with (folder / dataset_file(dataset)).open("wb") as raw:
+        writer = HashingWriter(raw)
+        writer.write(csvout.header(dataset))
+        yield writer
 
 
 def _write_rows(folder: Path, dataset: str, rows: list[Row]) -> dict[str, object]:

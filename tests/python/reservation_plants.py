@@ -24,8 +24,7 @@ from psycopg2.extensions import connection as pg_connection
 from psycopg2.extras import execute_values
 from reservation_reference import EXACT, Allocation, Lot, Order, RecipeLine
 
-from dataset_contract import BY_NAME
-from queijaria import PROJECT_ROOT
+from dataset_contract import BY_NAME, SEEDS_DIR
 from queijaria.loading import audit
 from queijaria.loading.raw_schema import partition_name
 
@@ -35,7 +34,7 @@ SCENARIOS = ("baseline", "milk_shortage")
 
 
 def _read_seed(name: str) -> list[dict[str, str]]:
-    with (PROJECT_ROOT / "seeds" / f"{name}.csv").open(encoding="utf-8") as handle:
+    with (SEEDS_DIR / f"{name}.csv").open(encoding="utf-8") as handle:
         return list(csv.DictReader(handle))
 
 
