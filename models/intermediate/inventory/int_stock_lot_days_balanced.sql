@@ -48,37 +48,9 @@ stock_allocations as (
 
 ),
 
-loaded_events as (
-
-    select
-        scenario_id,
-        received_at as event_at
-    from stock_lots
-
-    union all
-
-    select
-        scenario_id,
-        consumed_at as event_at
-    from material_consumptions
-
-    union all
-
-    select
-        scenario_id,
-        created_at as event_at
-    from production_orders
-
-),
-
--- The last day of loaded data per scenario (loads come in whole days).
 data_horizons as (
 
-    select
-        scenario_id,
-        cast(max(event_at) as date) as horizon_date
-    from loaded_events
-    group by scenario_id
+    select * from {{ ref('int_scenario_data_spans_dated') }}
 
 ),
 
@@ -94,7 +66,7 @@ released_lots as (
         stock_lots.expires_at,
         -- The day the lot expires in; a lot expiring at midnight was usable through the whole day before.
         cast(stock_lots.expires_at - interval '1 microsecond' as date) as expiry_date,
-        data_horizons.horizon_date
+        data_horizons.data_last_date
     from stock_lots
     inner join data_horizons
         on stock_lots.scenario_id = data_horizons.scenario_id
@@ -110,7 +82,7 @@ lot_days as (
     from released_lots
     cross join lateral generate_series(
         cast(released_lots.received_date as timestamp),
-        cast(least(released_lots.expiry_date, released_lots.horizon_date) as timestamp),
+        cast(least(released_lots.expiry_date, released_lots.data_last_date) as timestamp),
         interval '1 day'
     ) as lot_day (day_start_at)
 
@@ -188,14 +160,14 @@ held_reservations as (
         stock_allocations.reserved_quantity,
         cast(stock_allocations.released_at as date) as held_from_date,
         least(
-            coalesce(cast(production_orders.actual_start_at as date) - 1, data_horizons.horizon_date),
+            coalesce(cast(production_orders.actual_start_at as date) - 1, data_horizons.data_last_date),
             cast(coalesce(stock_allocations.returned_at, production_orders.cancelled_at) as date) - 1,
             released_lots.expiry_date - 1
         ) as held_through_date,
         coalesce(stock_allocations.returned_at, production_orders.cancelled_at) is null
         and released_lots.expires_at < coalesce(
             production_orders.actual_start_at,
-            greatest(production_orders.planned_start_at, cast(data_horizons.horizon_date + 1 as timestamp))
+            greatest(production_orders.planned_start_at, cast(data_horizons.data_last_date + 1 as timestamp))
         ) as is_at_risk
     from stock_allocations
     inner join production_orders

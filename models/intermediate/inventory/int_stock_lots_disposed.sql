@@ -28,20 +28,9 @@ stock_movements as (
 
 ),
 
-capacity_calendar as (
-
-    select * from {{ ref('stg_erp__capacity_calendar') }}
-
-),
-
--- The last simulated day per scenario (the capacity calendar has every simulated day).
 data_horizons as (
 
-    select
-        scenario_id,
-        max(calendar_date) as data_last_date
-    from capacity_calendar
-    group by scenario_id
+    select * from {{ ref('int_scenario_data_spans_dated') }}
 
 ),
 

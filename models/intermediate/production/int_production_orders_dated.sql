@@ -13,12 +13,6 @@ production_orders as (
 
 ),
 
-capacity_calendar as (
-
-    select * from {{ ref('stg_erp__capacity_calendar') }}
-
-),
-
 shifts as (
 
     select * from {{ ref('stg_reference__shifts') }}
@@ -31,14 +25,9 @@ production_day_start as (
 
 ),
 
--- The simulated days of each scenario: the capacity calendar has a row per line, day and shift for every one.
 data_horizons as (
 
-    select
-        scenario_id,
-        max(calendar_date) as data_last_date
-    from capacity_calendar
-    group by scenario_id
+    select * from {{ ref('int_scenario_data_spans_dated') }}
 
 ),
 

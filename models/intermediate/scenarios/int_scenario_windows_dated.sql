@@ -18,20 +18,9 @@ scenarios as (
 
 ),
 
-capacity_calendar as (
-
-    select * from {{ ref('stg_erp__capacity_calendar') }}
-
-),
-
 data_spans as (
 
-    select
-        scenario_id,
-        min(calendar_date) as data_first_date,
-        max(calendar_date) as data_last_date
-    from capacity_calendar
-    group by scenario_id
+    select * from {{ ref('int_scenario_data_spans_dated') }}
 
 ),
 

@@ -1,14 +1,14 @@
 {#-
-    One row per calendar day the scenarios' capacity calendars cover (the production days of every fact), with
+    One row per calendar day the scenarios' data covers (int_scenario_data_spans_dated: their capacity calendars) (the production days of every fact), with
     the week, month, holiday and dairy season: the rainy-season milk peak ("safra", October to March) and the dry
     season ("entressafra", April to September), DOMAIN.md §2.
 -#}
 
 with
 
-capacity_calendar as (
+data_spans as (
 
-    select * from {{ ref('stg_erp__capacity_calendar') }}
+    select * from {{ ref('int_scenario_data_spans_dated') }}
 
 ),
 
@@ -21,9 +21,9 @@ holidays as (
 date_bounds as (
 
     select
-        min(calendar_date) as first_date,
-        max(calendar_date) as last_date
-    from capacity_calendar
+        min(data_first_date) as first_date,
+        max(data_last_date) as last_date
+    from data_spans
 
 ),
 

@@ -30,56 +30,15 @@ material_consumptions as (
 
 ),
 
-stock_lots as (
-
-    select * from {{ ref('stg_erp__stock_lots') }}
-
-),
-
-production_orders as (
-
-    select * from {{ ref('stg_erp__production_orders') }}
-
-),
-
 raw_materials as (
 
     select * from {{ ref('stg_reference__raw_materials') }}
 
 ),
 
-loaded_events as (
-
-    select
-        scenario_id,
-        received_at as event_at
-    from stock_lots
-
-    union all
-
-    select
-        scenario_id,
-        consumed_at as event_at
-    from material_consumptions
-
-    union all
-
-    select
-        scenario_id,
-        created_at as event_at
-    from production_orders
-
-),
-
--- The days of loaded data per scenario.
 data_spans as (
 
-    select
-        scenario_id,
-        cast(min(event_at) as date) as first_date,
-        cast(max(event_at) as date) as horizon_date
-    from loaded_events
-    group by scenario_id
+    select * from {{ ref('int_scenario_data_spans_dated') }}
 
 ),
 
@@ -90,12 +49,12 @@ material_days as (
         raw_materials.material_id,
         raw_materials.unit,
         cast(spine_day.day_start_at as date) as inventory_date,
-        cast(spine_day.day_start_at as date) - data_spans.first_date + 1 as days_loaded
+        cast(spine_day.day_start_at as date) - data_spans.data_first_date + 1 as days_loaded
     from data_spans
     cross join raw_materials
     cross join lateral generate_series(
-        cast(data_spans.first_date as timestamp),
-        cast(data_spans.horizon_date as timestamp),
+        cast(data_spans.data_first_date as timestamp),
+        cast(data_spans.data_last_date as timestamp),
         interval '1 day'
     ) as spine_day (day_start_at)
 

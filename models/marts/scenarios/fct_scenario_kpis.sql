@@ -389,21 +389,6 @@ daily_components as (
 
 ),
 
-window_days as (
-
-    select
-        scenario_windows.scenario_id,
-        scenario_windows.kpi_window,
-        cast(window_day.day_start_at as date) as kpi_date
-    from scenario_windows
-    cross join lateral generate_series(
-        cast(scenario_windows.window_start_date as timestamp),
-        cast(scenario_windows.window_end_date as timestamp),
-        interval '1 day'
-    ) as window_day (day_start_at)
-
-),
-
 window_spans as (
 
     select
@@ -420,19 +405,23 @@ window_spans as (
 measured_sums as (
 
     select
-        window_days.scenario_id,
-        window_days.kpi_window,
+        scenario_windows.scenario_id,
+        scenario_windows.kpi_window,
         daily_components.scenario_id as measured_scenario_id,
         daily_components.kpi_id,
         coalesce(sum(daily_components.numerator), 0) as numerator,
         coalesce(sum(daily_components.denominator), 0) as denominator
-    from window_days
+    from scenario_windows
     inner join daily_components
-        on window_days.kpi_date = daily_components.kpi_date
+        on daily_components.kpi_date between scenario_windows.window_start_date and scenario_windows.window_end_date
     where
-        daily_components.scenario_id = window_days.scenario_id
+        daily_components.scenario_id = scenario_windows.scenario_id
         or daily_components.scenario_id in (select baseline_scenarios.scenario_id from baseline_scenarios)
-    group by window_days.scenario_id, window_days.kpi_window, daily_components.scenario_id, daily_components.kpi_id
+    group by
+        scenario_windows.scenario_id,
+        scenario_windows.kpi_window,
+        daily_components.scenario_id,
+        daily_components.kpi_id
 
 ),
 
