@@ -88,6 +88,9 @@ class Dataset:
     # Secondary indexes (columns, in order) that dbt's incremental models read through: an incremental run then
     # reads the rows after its watermark, not the scenario's whole history.
     indexes: tuple[tuple[str, ...], ...] = ()
+    # Rows are dated by the day they plan (event_time_column, a date): each belongs to the batch of its day, and a
+    # row dated outside the batch's first..last date is refused at load.
+    is_dated_within_batch: bool = False
 
     @property
     def column_names(self) -> list[str]:
@@ -123,6 +126,60 @@ DATASETS: tuple[Dataset, ...] = (
         primary_key=("scenario_id", "line_id", "calendar_date", "shift_id"),
         event_time_column="calendar_date",
         always_has_rows="every date has its lines' shifts",
+        is_dated_within_batch=True,
+    ),
+    # May be empty in a short batch: a material is reordered only when its stock runs low.
+    Dataset(
+        name="purchase_orders",
+        source_system="erp",
+        grain="one row per scenario and purchase order placed with a supplier",
+        columns=(
+            SCENARIO,
+            Column("purchase_order_id", "text", "Purchase order identifier."),
+            Column("material_id", "text", "Material ordered.", references=("raw_materials", "material_id")),
+            Column("supplier_name", "text", "Supplier the order was placed with."),
+            Column("ordered_at", "timestamp", "When the order was placed (the daily reorder review)."),
+            Column(
+                "due_at",
+                "timestamp",
+                "Delivery agreed with the supplier: a scheduled receipt until its lot arrives (stock_lots."
+                "purchase_order_id).",
+            ),
+            Column("quantity", "numeric", "Quantity ordered, in the material's unit.", bounds=QUANTITY),
+            Column("unit", "text", "Unit of measure of quantity (L, kg, mL, g, un)."),
+        ),
+        primary_key=("scenario_id", "purchase_order_id"),
+        event_time_column="ordered_at",
+        indexes=(("scenario_id", "due_at"),),
+        accepted_values={"unit": ("L", "kg", "mL", "g", "un")},
+    ),
+    Dataset(
+        name="milk_collection_plan",
+        source_system="erp",
+        grain="one row per scenario, collection date and milk route",
+        columns=(
+            SCENARIO,
+            Column("collection_date", "date", "Day the route collects milk from its farms."),
+            Column("route_id", "text", "Milk collection route (a truck's round of farms)."),
+            Column("planned_at", "timestamp", "When the plan was issued (the afternoon before)."),
+            Column(
+                "expected_at",
+                "timestamp",
+                "When the route's milk is expected at the plant: the planned arrival of its last farm.",
+            ),
+            Column(
+                "planned_l",
+                "numeric",
+                "Milk the route is expected to bring, L: its farms' contracted volume for the season and supply "
+                "conditions, before the day's variation, heat stress and refusals at reception.",
+                bounds=QUANTITY,
+            ),
+            Column("farm_count", "integer", "Farms on the route.", bounds=Bounds(0, 1e6, "a number of farms")),
+        ),
+        primary_key=("scenario_id", "collection_date", "route_id"),
+        event_time_column="collection_date",
+        always_has_rows="milk is collected every day",
+        is_dated_within_batch=True,
     ),
     Dataset(
         name="stock_lots",
@@ -166,6 +223,20 @@ DATASETS: tuple[Dataset, ...] = (
                 "Somatic cell count (CCS), thousand cells/mL (milk lots only).",
                 nullable=True,
                 bounds=THOUSANDS_PER_ML,
+            ),
+            Column(
+                "purchase_order_id",
+                "text",
+                "Purchase order the lot was delivered against; null for milk, whey and the opening stock.",
+                nullable=True,
+                foreign_key=("purchase_orders", "purchase_order_id"),
+            ),
+            Column(
+                "route_id",
+                "text",
+                "Collection route that brought a milk lot; null for other materials.",
+                nullable=True,
+                foreign_key=("milk_collection_plan", "route_id"),
             ),
         ),
         primary_key=("scenario_id", "lot_id"),
@@ -341,6 +412,7 @@ DATASETS: tuple[Dataset, ...] = (
         primary_key=("scenario_id", "weather_date"),
         event_time_column="weather_date",
         always_has_rows="the weather station records every date",
+        is_dated_within_batch=True,
     ),
     # May be empty in a short batch: samples follow finished orders: none on Sundays nor on a simulation's first day.
     Dataset(

@@ -56,6 +56,18 @@ def write_datasets(
     report("quality", 1, 1)
     event_rows["production_orders"] = _order_rows(sim)
     event_rows["capacity_calendar"] = _capacity_rows(sim)
+    event_rows["milk_collection_plan"] = [
+        (
+            sim.spec.scenario_id,
+            plan.day,
+            plan.route_id,
+            plan.planned_at,
+            plan.expected_at,
+            plan.planned_l,
+            plan.farm_count,
+        )
+        for plan in sim.collection_plan
+    ]
     event_rows["weather_daily"] = [
         (sim.spec.scenario_id, day, float(sim.weather[0][i]), float(sim.weather[1][i]))
         for i, day in enumerate(range(sim.spec.first_day, sim.spec.last_day + 1))
@@ -157,6 +169,19 @@ def _event_rows_by_time(
         ],
         "quality_samples": quality[0],
         "quality_rejections": quality[1],
+        "purchase_orders": [
+            (
+                scenario_id,
+                purchase.purchase_order_id,
+                purchase.material_id,
+                sim.suppliers[purchase.material_id],
+                purchase.ordered_at,
+                purchase.arrives_at,
+                purchase.quantity,
+                sim.reference.materials[purchase.material_id].unit,
+            )
+            for purchase in sim.placed_purchases
+        ],
     }
     pending: dict[str, list[list[object]]] = {}
     for name, rows in event_rows.items():
@@ -274,6 +299,8 @@ def _lot_row(scenario_id: str, lot: Lot) -> Row:
         lot.protein_pct,
         lot.cbt,
         lot.ccs,
+        lot.purchase_order_id,
+        lot.route_id,
     )
 
 

@@ -28,6 +28,7 @@ DECIMALS: dict[str, int] = {
     "ambient_mean_degc": 1,
     "ambient_max_degc": 1,
     "value": 2,
+    "planned_l": 0,
 }
 
 Row = Sequence[object]

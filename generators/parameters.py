@@ -78,6 +78,10 @@ PRIORITY_DUE_DAYS = (2, 3, 4, 4, 5)
 # trough runs close to the need (DOMAIN.md §2, realistic ranges: 2-10 % of milk received not used).
 FARM_COUNT = 12
 MILK_SUPPLY_MARGIN = 1.12
+# Collection trucks: the farms are collected in this many routes (fewer when there are fewer farms).
+MILK_ROUTE_COUNT = 3
+# Hour of the day before at which the cooperative sends the next day's collection plan.
+MILK_PLAN_HOUR = 16
 # Supply by calendar month relative to the rainy-season peak (safra, October-March), Southeast Brazil: the dry
 # season (entressafra) falls 16-20 % below it in June-September. Mid-month values, interpolated day by day.
 MILK_SUPPLY_BY_MONTH = (1.00, 0.99, 0.96, 0.92, 0.88, 0.84, 0.81, 0.80, 0.82, 0.88, 0.95, 1.00)
@@ -114,6 +118,8 @@ CASEIN_SHARE_OF_PROTEIN = 0.78
 # Purchased materials: reorder when the inventory position covers less than lead time + safety days.
 SAFETY_STOCK_DAYS = 12
 REORDER_COVER_DAYS = 35
+# Hour of the daily reorder review of purchased materials.
+REORDER_HOUR = 8
 OPENING_STOCK_DAYS = 30
 
 # Execution: performance against the ideal rate, start delay, changeovers, and when an order is not run at all.

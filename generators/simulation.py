@@ -22,9 +22,12 @@ from generators.stock import (
     Disposals,
     Inventory,
     Lot,
+    PlannedCollection,
     PurchaseOrder,
     make_farms,
+    milk_collection_plan,
     milk_receptions,
+    milk_routes,
     purchase_lot,
     round_purchase,
 )
@@ -53,6 +56,9 @@ class BatchSimulation:
         self.first_minute, self.horizon = spec.first_day * MINUTES_PER_DAY, (spec.last_day + 1) * MINUTES_PER_DAY
         self.effects = ScenarioEffects(reference.scenarios[spec.scenario_id])
         self.farms = make_farms(self.seed, usage["MILK"] * parameters.MILK_SUPPLY_MARGIN, spec.scale)
+        self.routes = milk_routes(self.farms)
+        self.collection_plan: list[PlannedCollection] = []
+        self.placed_purchases: list[PurchaseOrder] = []
         self._plan_calendar()
         self.inventory = Inventory()
         for lot in state.lots:
@@ -178,8 +184,10 @@ class BatchSimulation:
         for order in self.planner.run(day, self.effects.demand_factor):
             self.lines[order.line_id].queue.append(order)
             self.created.append(order)
-        self._advance(day_start + 8 * 60)
-        self.on_order.extend(self._reorder(day))
+        self._advance(day_start + parameters.REORDER_HOUR * 60)
+        placed = self._reorder(day)
+        self.on_order.extend(placed)
+        self.placed_purchases.extend(placed)
         self._advance(day_start + MINUTES_PER_DAY)
         self.disposals.write_off_expired(self.inventory, day)
         self.inventory.drop_dead_lots(day)
@@ -193,6 +201,7 @@ class BatchSimulation:
     def _receive(self, day: int) -> None:
         """The day's milk from the farms and the purchases due by its end, each a new lot (refused ones at once)."""
         heat = self.heat[day - self.first_day]
+        self.collection_plan.extend(milk_collection_plan(self.routes, day, self.effects.milk_supply_factor(day)))
         for lot in milk_receptions(self.seed, self.farms, day, self.effects.milk_supply_factor(day), heat):
             self._stock(lot)
         day_end = (day + 1) * MINUTES_PER_DAY
@@ -265,7 +274,15 @@ class BatchSimulation:
             state.purchase_sequence[material_id] = sequence
             hour = float(stream(self.seed, "reorder", material_id, sequence).uniform(9.0, 16.0))
             arrives = (day + material.lead_time_days) * MINUTES_PER_DAY + math.floor(hour * 60)
-            placed.append(PurchaseOrder(material_id, arrives, round_purchase(rate * cover, material.unit), sequence))
+            placed.append(
+                PurchaseOrder(
+                    material_id,
+                    arrives,
+                    round_purchase(rate * cover, material.unit),
+                    sequence,
+                    ordered_at=day * MINUTES_PER_DAY + parameters.REORDER_HOUR * 60,
+                )
+            )
         return placed
 
 

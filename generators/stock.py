@@ -63,6 +63,9 @@ class Lot:
     cbt: float | None = None
     ccs: float | None = None
     remaining: float = 0.0
+    # The ERP documents a lot came against: a purchase order, or the collection route that brought the milk.
+    purchase_order_id: str | None = None
+    route_id: str | None = None
 
     def usable(self, minute: int) -> bool:
         return (
@@ -79,9 +82,16 @@ class Lot:
 @dataclass
 class PurchaseOrder:
     material_id: str
+    # Minute the supplier delivers: the order's due time, which suppliers keep in this plant.
     arrives_at: int
     quantity: float
     sequence: int
+    # Minute the order was placed (None in a state written before purchase orders were a dataset).
+    ordered_at: int | None = None
+
+    @property
+    def purchase_order_id(self) -> str:
+        return f"PUR-{self.material_id}-{self.sequence:04d}"
 
 
 def _fefo_key(lot: Lot) -> tuple[int, int, str]:
@@ -170,6 +180,62 @@ def make_farms(seed: int, average_daily_litres: float, scale: float) -> list[Far
     return farms
 
 
+@dataclass(frozen=True)
+class MilkRoute:
+    """A collection truck's daily round: farms with neighbouring arrival times, in one route."""
+
+    route_id: str
+    farms: tuple[Farm, ...]
+
+    @property
+    def expected_minute_of_day(self) -> int:
+        """The planned arrival of the route's last farm: by then the whole route's milk is expected in."""
+        return math.floor(max(farm.arrival_hour for farm in self.farms) * 60)
+
+
+def milk_routes(farms: list[Farm]) -> list[MilkRoute]:
+    """The farms in MILK_ROUTE_COUNT routes of near-equal size, by arrival time (fixed by the farms alone)."""
+    by_arrival = sorted(farms, key=lambda farm: (farm.arrival_hour, farm.code))
+    count = min(parameters.MILK_ROUTE_COUNT, len(by_arrival))
+    return [
+        MilkRoute(
+            f"R{index + 1}",
+            tuple(by_arrival[index * len(by_arrival) // count : (index + 1) * len(by_arrival) // count]),
+        )
+        for index in range(count)
+    ]
+
+
+@dataclass(frozen=True)
+class PlannedCollection:
+    """One route's line of the milk collection plan: what the cooperative expects it to bring on a day."""
+
+    route_id: str
+    day: int
+    planned_at: int
+    expected_at: int
+    planned_l: float
+    farm_count: int
+
+
+def milk_collection_plan(routes: list[MilkRoute], day: int, supply_factor: float) -> list[PlannedCollection]:
+    """The plan issued the afternoon before: each route's contracted volume for the season and the known supply
+    conditions (the scenario's supply factor), without the day's variation, heat stress or refusals."""
+    seasonal, _ = milk_season(day)
+    day_start = day * MINUTES_PER_DAY
+    return [
+        PlannedCollection(
+            route.route_id,
+            day,
+            day_start - MINUTES_PER_DAY + parameters.MILK_PLAN_HOUR * 60,
+            day_start + route.expected_minute_of_day,
+            float(sum(round(farm.daily_litres * seasonal * supply_factor, 0) for farm in route.farms)),
+            len(route.farms),
+        )
+        for route in routes
+    ]
+
+
 def milk_receptions(seed: int, farms: list[Farm], day: int, supply_factor: float, heat_degc: float = 0.0) -> list[Lot]:
     """The day's deliveries, one per farm: seasonal volume and solids, and heat-stressed herds on hot days.
 
@@ -192,6 +258,7 @@ def milk_receptions(seed: int, farms: list[Farm], day: int, supply_factor: float
     fat_offset = parameters.MILK_DRY_SEASON_FAT_GAIN_PP * (dryness - _MEAN_DRYNESS)
     protein_offset = parameters.MILK_DRY_SEASON_PROTEIN_GAIN_PP * (dryness - _MEAN_DRYNESS)
     stamp = date_of_day(day).strftime("%Y%m%d")
+    route_of = {farm.code: route.route_id for route in milk_routes(farms) for farm in route.farms}
     lots = []
     for index, farm in enumerate(farms):
         litres = round(max(farm.daily_litres * seasonal * supply_factor * (1 - heat_loss) * noise[index], 200.0), 0)
@@ -214,6 +281,7 @@ def milk_receptions(seed: int, farms: list[Farm], day: int, supply_factor: float
             protein_pct=round(farm.protein_pct + protein_offset + protein[index], 2),
             cbt=count_cbt,
             ccs=round(farm.ccs_median * ccs[index], 0),
+            route_id=route_of[farm.code],
         )
         lot.remaining = litres if lot.qc_status == "released" else 0.0
         lots.append(lot)
@@ -329,6 +397,7 @@ def purchase_lot(seed: int, material: Material, purchase: PurchaseOrder, supplie
         unit=material.unit,
         qc_status="rejected" if rejected else "released",
         unit_cost_brl=round(material.unit_cost_brl * float(rng.normal(1.0, 0.02)), 4),
+        purchase_order_id=purchase.purchase_order_id,
     )
     lot.remaining = purchase.quantity if lot.qc_status == "released" else 0.0
     return lot

@@ -47,6 +47,7 @@ from queijaria.loading.raw_schema import (
     foreign_keys,
     load_table_sql,
     missing_reference_sql,
+    overdrawn_lot_sql,
     partition_name,
     primary_key_sql,
     unknown_key_sql,
@@ -196,7 +197,30 @@ class _Load:
             found = diagnosis.find_time_zone(entry.path, dataset)
             if found is not None:
                 raise found
+        if dataset.is_dated_within_batch:
+            self._check_within_batch(batch, dataset, table)
         return copied.rows, copied.bytes, copied.sha256
+
+    def _check_within_batch(self, batch: manifest.Batch, dataset: Dataset, table: sql.Composable) -> None:
+        """A row that plans a day belongs to the batch of that day: dated outside it, it would be loaded with the
+        wrong batch (and replaced or duplicated by the batch that has that day)."""
+        column = dataset.event_time_column
+        self.cursor.execute(
+            sql.SQL("select {column}::text from {table} where {column} not between %s and %s limit 1").format(
+                column=sql.Identifier(column), table=table
+            ),
+            (batch.first_date, batch.last_date),
+        )
+        outside = self.cursor.fetchone()
+        if outside is not None:
+            path = batch.files[dataset.name].path
+            raise LoadError(
+                path,
+                f"{column} {outside[0]} is outside the batch's days ({batch.first_date} to {batch.last_date}): each "
+                f"row of {dataset.name} belongs to the batch of its day",
+                line=diagnosis.find_value(path, dataset, column, outside[0]),
+                column=column,
+            )
 
     def _guarded(
         self,
@@ -272,6 +296,32 @@ class _Load:
                 column=column.name,
             )
 
+    def _check_lot_balances(
+        self,
+        batch: manifest.Batch,
+        loaded: Callable[[Dataset], sql.Composable],
+        scenario_data: Callable[[Dataset], sql.Composable],
+    ) -> None:
+        """No lot gives more than it received (DOMAIN.md §2, mass balance): what the batch issues from a lot or
+        moves out of it, with what earlier batches did, stays within the lot's quantity."""
+        self.cursor.execute(overdrawn_lot_sql(loaded, scenario_data))
+        overdrawn = self.cursor.fetchone()
+        if overdrawn is None:
+            return
+        lot_id, received, consumed, moved = overdrawn
+        for dataset in (BY_NAME["material_consumptions"], BY_NAME["stock_movements"]):
+            path = batch.files[dataset.name].path
+            line = diagnosis.find_value(path, dataset, "lot_id", lot_id)
+            if line is not None:
+                break
+        raise LoadError(
+            path,
+            f"lot {diagnosis.shown(lot_id)} gives more than it received: {received} received, {consumed} issued to "
+            f"orders and {moved} sold or discarded in scenario {batch.scenario_id!r} (this batch and earlier ones)",
+            line=line,
+            column="lot_id",
+        )
+
     def _record(
         self,
         batch: manifest.Batch,
@@ -322,6 +372,7 @@ class _Load:
             outcome = self._guarded(batch, dataset, work, existing=None)
             self._record(batch, dataset, "replace", outcome, started, time.perf_counter() - clock)
         self._check_references(batch, staged, staged, "the batch's {target}.csv lacks it")
+        self._check_lot_balances(batch, staged, staged)
         # The swaps come last (dropping a partition locks its parent table until commit), in one round trip.
         swap = []
         for dataset in DATASETS:
@@ -380,6 +431,7 @@ class _Load:
         self._check_references(
             batch, staged, partition, "neither the batch's {target}.csv nor an earlier batch of the scenario has it"
         )
+        self._check_lot_balances(batch, staged, partition)
 
 
 def _chains(out: Path, scenarios: Sequence[str] | None, batch: str | None, seeds_dir: Path, result: LoadResult):

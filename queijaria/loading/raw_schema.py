@@ -12,7 +12,7 @@ other datasets.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import timedelta
 from functools import cache
 
@@ -186,6 +186,47 @@ def missing_reference_sql(column: Column, referencing: sql.Composable, reference
         referencing=referencing,
         referenced=referenced,
         key=sql.Identifier(column.foreign_key[1]),
+    )
+
+
+def overdrawn_lot_sql(
+    loaded: Callable[[Dataset], sql.Composable], scenario_data: Callable[[Dataset], sql.Composable]
+) -> sql.Composed:
+    """One lot the batch issues from or moves stock out of whose issues and movements, over the scenario's data,
+    add up to more than it received: (lot_id, received, consumed, moved), or no row."""
+    lots, consumptions, movements = (
+        BY_NAME[name] for name in ("stock_lots", "material_consumptions", "stock_movements")
+    )
+    return sql.SQL(
+        """
+        with touched as (
+            select lot_id from {loaded_consumptions}
+            union
+            select lot_id from {loaded_movements}
+        ),
+        consumed as (
+            select lot_id, sum(quantity) as quantity from {consumptions}
+            where lot_id in (select lot_id from touched) group by lot_id
+        ),
+        moved as (
+            select lot_id, sum(quantity) as quantity from {movements}
+            where lot_id in (select lot_id from touched) group by lot_id
+        )
+        select lots.lot_id, lots.quantity, coalesce(consumed.quantity, 0), coalesce(moved.quantity, 0)
+        from {lots} as lots
+        inner join touched on lots.lot_id = touched.lot_id
+        left join consumed on lots.lot_id = consumed.lot_id
+        left join moved on lots.lot_id = moved.lot_id
+        where coalesce(consumed.quantity, 0) + coalesce(moved.quantity, 0) > lots.quantity
+        order by lots.lot_id
+        limit 1
+        """
+    ).format(
+        loaded_consumptions=loaded(consumptions),
+        loaded_movements=loaded(movements),
+        consumptions=scenario_data(consumptions),
+        movements=scenario_data(movements),
+        lots=scenario_data(lots),
     )
 
 

@@ -39,7 +39,22 @@ def sample_rows(
         lot = f"L-{tag}-1"
         rows["stock_lots"].append(
             [scenario, lot, "MILK", "Fazenda Boa Vista", "", _ts(start + timedelta(hours=5)),
-             _ts(start + timedelta(hours=53)), "10000.0", "L", "released", "2.45", "3.6", "3.2", "250", "300"]
+             _ts(start + timedelta(hours=53)), "10000.0", "L", "released", "2.45", "3.6", "3.2", "250", "300", "", "R1"]
+        )  # fmt: skip
+        rows["milk_collection_plan"].append(
+            [
+                scenario,
+                day.isoformat(),
+                "R1",
+                _ts(start - timedelta(hours=8)),
+                _ts(start + timedelta(hours=5)),
+                "10500",
+                4,
+            ]
+        )
+        rows["purchase_orders"].append(
+            [scenario, f"PUR-SALT-{tag}", "SALT", "Salinas Cisne", _ts(start + timedelta(hours=8)),
+             _ts(start + timedelta(days=3, hours=10)), "500.000", "kg"]
         )  # fmt: skip
         order = f"O-{tag}-1"
         planned = start + timedelta(hours=6)

@@ -16,6 +16,7 @@ import typer
 from support import create_database, drop_database
 from typer.testing import CliRunner, Result
 
+from dataset_contract import BY_NAME
 from queijaria import PROJECT_ROOT
 from queijaria.db.connection import ConnectionSettings, connect, resolve
 from queijaria.generate import generate
@@ -261,7 +262,10 @@ def _set(path: str, value: object) -> Callable[[dict], None]:
         (_set("scenario_id", "heatwave"), "field scenario_id: 'heatwave' is not 'baseline'"),
         (_set("orders.0.product_id", "BRIE"), "field orders[].product_id: names 'BRIE', unknown to the plant's"),
         (_set("lots.0.material_id", "SAFFRON"), "field lots[].material_id: names 'SAFFRON'"),
-        (_set("pending_rows", {"stock_lots": [[1]]}), "field pending_rows.stock_lots: has a row without its 15"),
+        (
+            _set("pending_rows", {"stock_lots": [[1]]}),
+            f"field pending_rows.stock_lots: has a row without its {len(BY_NAME['stock_lots'].columns)}",
+        ),
         (_set("last_day", 3), "field last_day: 3 is before its origin_day"),
         (_set("surprise", 1), "unknown field surprise"),
         (lambda data: "[1, 2]", "does not hold a plant state"),

@@ -569,6 +569,35 @@ def test_every_lot_balances_and_no_milk_is_used_after_48_hours(loader: Callable[
     assert len(sales) > 0 and sales.unit_price_brl.between(1.5, 4.0).all()
 
 
+def test_scheduled_receipts_are_erp_documents(loader: Callable[[str, str], pd.DataFrame]) -> None:
+    """Purchase orders and the milk collection plan (DOMAIN.md §3): each purchased lot arrives against its order,
+    each milk lot on a planned route, and the plan foresees what the farms deliver."""
+    purchases = loader("baseline", "purchase_orders").set_index("purchase_order_id")
+    lots = loader("baseline", "stock_lots")
+    assert (pd.to_datetime(purchases.due_at) > pd.to_datetime(purchases.ordered_at)).all()
+    bought = lots[lots.purchase_order_id.notna()].set_index("purchase_order_id")
+    assert purchases.index.is_unique and bought.index.is_unique
+    ordered = purchases.loc[bought.index]
+    assert (ordered.material_id == bought.material_id).all() and (ordered.quantity == bought.quantity).all()
+    assert (ordered.due_at == bought.received_at).all()
+    # Every order due inside the horizon was delivered; the rest are scheduled receipts still open.
+    assert set(purchases[purchases.due_at < END].index) == set(bought.index)
+    purchased = lots[~lots.material_id.isin(["MILK", "WHEY"]) & ~lots.lot_id.str.endswith("-OPEN")]
+    assert purchased.purchase_order_id.notna().all() and len(purchased) > 20
+
+    plan = loader("baseline", "milk_collection_plan")
+    assert not plan.duplicated(["collection_date", "route_id"]).any()
+    per_day = plan.groupby("collection_date").agg(routes=("route_id", "nunique"), farms=("farm_count", "sum"))
+    assert len(per_day) == DAYS and (per_day.routes == parameters.MILK_ROUTE_COUNT).all()
+    assert (per_day.farms == parameters.FARM_COUNT).all()
+    milk = lots[lots.material_id == "MILK"].assign(collection_date=lambda frame: frame.received_at.str[:10])
+    delivered = milk.groupby(["collection_date", "route_id"]).quantity.sum()
+    planned = plan.set_index(["collection_date", "route_id"]).planned_l
+    assert set(delivered.index) <= set(planned.index)
+    ratio = delivered.groupby(level="route_id").sum() / planned.groupby(level="route_id").sum()
+    assert ratio.between(0.9, 1.05).all(), ratio
+
+
 def test_a_horizon_that_misses_a_window_is_refused(tmp_path: Path) -> None:
     result = runner.invoke(
         cli,

@@ -93,6 +93,8 @@ MISSING_KEYS = [
     ("quality_samples", 4, "order_id", "O-NOPE", "production_orders"),
     ("quality_rejections", 2, "order_id", "O-NOPE", "production_orders"),
     ("stock_lots", 3, "source_order_id", "O-NOPE", "production_orders"),
+    ("stock_lots", 2, "purchase_order_id", "PUR-NOPE", "purchase_orders"),
+    ("stock_lots", 3, "route_id", "R-NOPE", "milk_collection_plan"),
 ]
 
 
@@ -107,14 +109,47 @@ def test_key_missing_from_another_dataset_is_named(
     assert f"'{value}' is not a {column.removeprefix('source_')} of {target}" in error.message, error.message
 
 
+@pytest.mark.parametrize(("dataset", "day"), [("milk_collection_plan", "2025-01-05"), ("weather_daily", "2024-12-31")])
+def test_a_day_planned_outside_the_batch_is_refused(
+    out: Path, settings: ConnectionSettings, dataset: str, day: str
+) -> None:
+    """A collection plan (or any per-day row) for a day outside the batch would be loaded with the wrong batch."""
+    folder = write_batch(out, "heatwave", date(2025, 1, 1), date(2025, 1, 3))
+    column = BY_NAME[dataset].event_time_column
+    set_field(folder, dataset, 3, column, day)
+    error = refused(out, settings)
+    assert (error.file, error.line, error.column) == (folder / f"{dataset}.csv", 3, column)
+    assert f"{column} {day} is outside the batch's days (2025-01-01 to 2025-01-03)" in error.message, error.message
+
+
 def test_appended_batch_may_reference_an_earlier_batch(out: Path, settings: ConnectionSettings) -> None:
     folder = write_batch(out, "baseline", date(2025, 1, 4), date(2025, 1, 4), continues=FIRST)
     set_field(folder, "material_consumptions", 2, "lot_id", "L-20250103-1")
+    set_field(folder, "material_consumptions", 2, "quantity", "900.0")  # what the lot has left after 9,050 L
     set_field(folder, "quality_samples", 2, "order_id", "O-20250101-1")
     load(out, ["baseline"], settings=settings)
     assert rows_of(settings, "select lot_id from raw.material_consumptions where consumption_id = 'C-20250104-1'") == [
         ("L-20250103-1",)
     ]
+
+
+def test_an_issue_larger_than_the_lots_balance_is_refused(out: Path, settings: ConnectionSettings) -> None:
+    """Lot L-20250101-1 received 10,000 L and sold 950 spot; 9,100 issued to its order leaves it 50 L short."""
+    folder = write_batch(out, "heatwave", date(2025, 1, 1), date(2025, 1, 3))
+    set_field(folder, "material_consumptions", 2, "quantity", "9100.0")
+    error = refused(out, settings)
+    assert (error.file, error.line, error.column) == (folder / "material_consumptions.csv", 2, "lot_id")
+    assert "lot 'L-20250101-1' gives more than it received: 10000.0 received, 9100.0 issued" in error.message
+
+
+def test_an_appended_issue_that_overdraws_an_earlier_lot_is_refused(out: Path, settings: ConnectionSettings) -> None:
+    """The lot came in the first batch, with 9,050 L issued there: 1,000 L more from the next batch is too much."""
+    folder = write_batch(out, "baseline", date(2025, 1, 4), date(2025, 1, 4), continues=FIRST)
+    set_field(folder, "material_consumptions", 2, "lot_id", "L-20250103-1")
+    set_field(folder, "material_consumptions", 2, "quantity", "1000.0")
+    error = refused(out, settings, ["baseline"])
+    assert (error.file, error.line, error.column) == (folder / "material_consumptions.csv", 2, "lot_id")
+    assert "10050.0 issued to orders" in error.message and "earlier ones" in error.message, error.message
 
 
 def test_appended_batch_key_missing_everywhere_is_named(out: Path, settings: ConnectionSettings) -> None:

@@ -20,9 +20,9 @@ STAGING = PROJECT_ROOT / "models" / "staging"
 SELECTION = ["-s", "staging.erp", "staging.cmms", "staging.scada", "staging.lims", "path:tests/staging"]
 
 RESERVATION_CONTRACT = {
-    "stg_erp__stock_lots": "lot_key, scenario_id, lot_id, material_id, supplier_name, source_order_id, received_at, "
-    "expires_at, quantity, unit, qc_status, is_qc_released, unit_cost_brl, fat_pct, protein_pct, "
-    "cbt_thousand_cfu_per_ml, ccs_thousand_cells_per_ml, loaded_at",
+    "stg_erp__stock_lots": "lot_key, scenario_id, lot_id, material_id, supplier_name, source_order_id, "
+    "purchase_order_id, route_id, received_at, expires_at, quantity, unit, qc_status, is_qc_released, unit_cost_brl, "
+    "fat_pct, protein_pct, cbt_thousand_cfu_per_ml, ccs_thousand_cells_per_ml, loaded_at",
     "stg_erp__production_orders": "order_key, scenario_id, order_id, product_id, line_id, created_at, released_at, "
     "planned_start_at, planned_end_at, due_date, priority, planned_kg, status, actual_start_at, actual_end_at, "
     "produced_kg, good_kg, cancelled_at, replaces_order_id, loaded_at",

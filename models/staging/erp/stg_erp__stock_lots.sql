@@ -16,6 +16,8 @@ renamed as (
         cast(material_id as text) as material_id,
         cast(supplier_name as text) as supplier_name,
         cast(source_order_id as text) as source_order_id,
+        cast(purchase_order_id as text) as purchase_order_id,
+        cast(route_id as text) as route_id,
 
         -- timestamps and dates
         cast(received_at as timestamp) as received_at,

@@ -1,0 +1,34 @@
+with
+
+source as (
+
+    select * from {{ source('erp', 'purchase_orders') }}
+
+),
+
+renamed as (
+
+    select
+        -- ids
+        {{ surrogate_key(['scenario_id', 'purchase_order_id']) }} as purchase_order_key,
+        cast(scenario_id as text) as scenario_id,
+        cast(purchase_order_id as text) as purchase_order_id,
+        cast(material_id as text) as material_id,
+        cast(supplier_name as text) as supplier_name,
+
+        -- timestamps
+        cast(ordered_at as timestamp) as ordered_at,
+        cast(due_at as timestamp) as due_at,
+
+        -- quantities (in the material's own unit, named by unit)
+        cast(quantity as numeric) as quantity,
+        cast(unit as text) as unit,
+
+        -- metadata
+        loaded_at
+
+    from source
+
+)
+
+select * from renamed
