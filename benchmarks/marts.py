@@ -10,6 +10,8 @@
   day (`generate --continue --days 1`, appended by `load`) against their full refresh, both as the models' own
   execution time from run_results.json (dbt's start-up would dominate a one-day run). Each incremental repeat
   starts from the same tables: they are restored from a copy taken before the first.
+- reservation_sql_plant_year_s: the full refresh of int_stock_reservations_allocated over the plant-year of five
+  scenarios, its own execution time from run_results.json (best of the full-refresh repeats above).
 
 `python -m benchmarks.marts` runs it alone and prints the figures as JSON; its arguments go to the timed
 `dbt build` (e.g. `--exclude some_test` while a test fails on a plant-year and would skip the marts after it).
@@ -39,6 +41,8 @@ from queijaria.db.connection import ConnectionSettings, connect, create_scratch_
 # PLANT_YEAR_ARGS names the baseline; a later --scenario wins, so these are the same days for every scenario.
 ALL_SCENARIOS_PLANT_YEAR_ARGS = (*PLANT_YEAR_ARGS, "--scenario", "all")
 INCREMENTAL = "config.materialized:incremental"
+# Its full refresh over the plant-year of five scenarios is a figure of its own (reservation_sql_plant_year_s).
+RESERVATION_MODEL = "int_stock_reservations_allocated"
 QUERY_REPEATS = 5
 FULL_REFRESH_REPEATS = 2
 INCREMENTAL_REPEATS = 3
@@ -143,11 +147,14 @@ def run(
 
             query_ms = _best_card_ms(database)
 
-            full_refresh_s = []
+            full_refresh_s, reservation_s = [], []
             for _ in range(FULL_REFRESH_REPEATS):
                 _dbt(env, "run", "--select", INCREMENTAL, "--full-refresh")
                 full_times = _model_run_times(target_path)
                 full_refresh_s.append(sum(full_times.values()))
+                reservation_s.append(
+                    next(seconds for relation, seconds in full_times.items() if RESERVATION_MODEL in relation)
+                )
             relations = sorted(full_times)
 
             one_more_day = ("--continue", "--days", "1", "--scenario", "all", "--quiet", "--out", str(generated))
@@ -178,12 +185,13 @@ def run(
         f"marts, one plant-year of 5 scenarios: dbt build {build_s:.0f} s (target < 300 s); slowest dashboard "
         f"card query {query_ms[slowest]:.1f} ms, {slowest} (target < 200 ms); incremental models ({models}) "
         f"after one more day {incremental:.2f} s against {full:.2f} s full refresh = {incremental / full:.1%} "
-        "(target ≤ 10 %)"
+        f"(target ≤ 10 %); the reservation's full refresh {min(reservation_s):.1f} s"
     )
     return {
         "dbt_build_plant_year_5_scenarios_s": build_s,
         "mart_query_max_ms": query_ms[slowest],
         "mart_incremental_1day_ratio": incremental / full,
+        "reservation_sql_plant_year_s": min(reservation_s),
     }
 
 

@@ -1,0 +1,289 @@
+"""The plant ERP's stock reservation, DOMAIN.md §3, as the ERP runs it: one event at a time, in time order.
+
+A released order reserves its requirements from available lots in FEFO order; what no lot covers stays open, and
+every later receipt, returned reservation or displaced stock fills the open requirements of released orders in
+order sequence before anything else. At start the order issues its reserved lots and what is still open is its
+shortage at start. Issues, spot sales and discards change a lot's physical balance when they happen; a lot that
+expires ends the reservations it still holds. Open reservations never exceed a lot's physical balance: when stock
+leaves a lot that others had reserved (a deviation on the floor), the reservations last in order sequence give way
+and their requirements are open again.
+
+The ledger knows nothing about simulated minutes or SQL: instants are anything ordered (minutes, datetimes) and
+quantities any number type closed under + and - (float with a tolerance, Decimal exactly).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from dataclasses import dataclass, field
+from typing import Any
+
+# Ties at one instant (DOMAIN.md §3): receipt, cancellation, release, start; then what moves stock physically
+# (issues, spot sales, discards) and last the expiries, since a lot is usable up to the instant it expires.
+EVENT_RANKS = {"receipt": 0, "cancellation": 1, "release": 2, "start": 3, "issue": 4, "movement": 4, "expiry": 5}
+
+
+@dataclass
+class LotStock:
+    lot_id: str
+    material_id: str
+    received_at: Any
+    expires_at: Any
+    physical: Any
+    is_expired: bool = False
+
+    def fefo_key(self) -> tuple[Any, Any, str]:
+        return (self.expires_at, self.received_at, self.lot_id)
+
+
+@dataclass
+class Reservation:
+    """What one order holds of one lot for one material, with where every reserved quantity went."""
+
+    order_id: str
+    material_id: str
+    lot_id: str
+    reserved: Any
+    open: Any
+    issued: Any
+    returned: Any
+    expired: Any
+    displaced: Any
+    first_reserved_at: Any
+    changed_at: Any
+
+
+@dataclass
+class Requirement:
+    """An order's requirement for one material, from its release until it starts or is cancelled."""
+
+    order_id: str
+    material_id: str
+    sequence: tuple[Any, ...]
+    planned_start_at: Any
+    released_at: Any
+    required: Any
+    open: Any
+    short_at_release: Any
+    covered_at: Any = None
+    covered_by_lot_id: str | None = None
+    short_at_start: Any = None
+    started_at: Any = None
+    cancelled_at: Any = None
+
+    @property
+    def is_active(self) -> bool:
+        return self.started_at is None and self.cancelled_at is None
+
+
+@dataclass
+class ReservationLedger:
+    """One scenario's reservations. `zero` is the number type's zero; `tolerance` what counts as nothing left
+    (0 for exact decimals, a small float for floats)."""
+
+    zero: Any = 0
+    tolerance: Any = 0
+    lots: dict[str, LotStock] = field(default_factory=dict)
+    requirements: dict[tuple[str, str], Requirement] = field(default_factory=dict)
+    reservations: dict[tuple[str, str, str], Reservation] = field(default_factory=dict)
+    # The indexes every event works through: open reservations per lot and per requirement, active requirements
+    # per material (in order sequence) and the lots of each material that may still serve one.
+    _holding: dict[str, list[Reservation]] = field(default_factory=dict)
+    _held_for: dict[tuple[str, str], list[Reservation]] = field(default_factory=dict)
+    _waiting: dict[str, list[Requirement]] = field(default_factory=dict)
+    _stock: dict[str, list[LotStock]] = field(default_factory=dict)
+
+    # -- what the ledger says ------------------------------------------------------------------------------------
+    def reserved_open(self, lot_id: str) -> Any:
+        return sum((held.open for held in self._holding.get(lot_id, ())), self.zero)
+
+    def available(self, lot_id: str) -> Any:
+        lot = self.lots[lot_id]
+        if lot.is_expired:
+            return self.zero
+        return lot.physical - self.reserved_open(lot_id)
+
+    def reserved_lots(self, order_id: str, material_id: str) -> list[Reservation]:
+        """The order's open reservations of a material, in FEFO order of their lots."""
+        return sorted(self._held_for.get((order_id, material_id), ()), key=lambda r: self.lots[r.lot_id].fefo_key())
+
+    # -- events ----------------------------------------------------------------------------------------------------
+    def receive(self, lot_id: str, material_id: str, received_at: Any, expires_at: Any, quantity: Any) -> None:
+        """A QC-released lot enters available stock and fills the open requirements of its material."""
+        lot = LotStock(lot_id, material_id, received_at, expires_at, quantity)
+        self.lots[lot_id] = lot
+        stock = self._stock.setdefault(material_id, [])
+        stock.append(lot)
+        stock.sort(key=LotStock.fefo_key)
+        self._fill(material_id, received_at)
+
+    def release(
+        self,
+        order_id: str,
+        sequence: tuple[Any, ...],
+        planned_start_at: Any,
+        released_at: Any,
+        requirements: dict[str, Any],
+    ) -> None:
+        """Reserve each requirement FEFO from the available eligible lots; the rest stays open."""
+        for material_id in sorted(requirements):
+            requirement = Requirement(
+                order_id,
+                material_id,
+                sequence,
+                planned_start_at,
+                released_at,
+                requirements[material_id],
+                requirements[material_id],
+                None,
+            )
+            self.requirements[(order_id, material_id)] = requirement
+            self._waiting.setdefault(material_id, []).append(requirement)
+            self._waiting[material_id].sort(key=lambda r: r.sequence)
+            self._serve(requirement, released_at)
+            requirement.short_at_release = requirement.open
+
+    def cancel(self, order_id: str, cancelled_at: Any) -> None:
+        """The order's reservations go back to their lots now and fill the open requirements of others."""
+        for requirement in self._order_requirements(order_id):
+            requirement.cancelled_at = cancelled_at
+            self._retire(requirement)
+            for held in list(self._holding_of(requirement)):
+                held.returned += held.open
+                self._release_hold(held, cancelled_at)
+            self._fill(requirement.material_id, cancelled_at)
+
+    def start(self, order_id: str, started_at: Any) -> dict[str, list[tuple[str, Any]]]:
+        """Goods issue: the order takes its reserved lots; what is still open is its shortage at start.
+
+        Returns, per material, the lots to issue and how much of each (FEFO)."""
+        to_issue: dict[str, list[tuple[str, Any]]] = {}
+        for requirement in self._order_requirements(order_id):
+            requirement.started_at = started_at
+            requirement.short_at_start = requirement.open
+            self._retire(requirement)
+            issued = []
+            for held in sorted(self._holding_of(requirement), key=lambda r: self.lots[r.lot_id].fefo_key()):
+                issued.append((held.lot_id, held.open))
+                held.issued += held.open
+                self._release_hold(held, started_at)
+            to_issue[requirement.material_id] = issued
+        return to_issue
+
+    def take(self, lot_id: str, quantity: Any, at: Any) -> None:
+        """Stock leaves a lot physically (an issue, a spot sale, a discard). If what is left no longer covers the
+        lot's open reservations, those last in order sequence give way and their requirements are open again."""
+        lot = self.lots.get(lot_id)
+        if lot is None:
+            return  # a lot refused at reception never entered stock
+        if quantity > lot.physical + self.tolerance:
+            raise ValueError(f"lot {lot_id} gives {quantity} at {at} but holds {lot.physical}")
+        lot.physical -= quantity
+        excess = self.reserved_open(lot_id) - lot.physical
+        if excess <= self.tolerance:
+            return
+        for held in sorted(self._holding.get(lot_id, ()), key=lambda r: self.requirements[_key(r)].sequence)[::-1]:
+            if excess <= self.tolerance:
+                break
+            given = min(held.open, excess)
+            held.open -= given
+            held.displaced += given
+            held.changed_at = at
+            excess -= given
+            self._reopen(self.requirements[_key(held)], given)
+            if held.open <= self.tolerance:
+                self._unhold(held)
+        self._fill(lot.material_id, at)
+
+    def expire(self, lot_id: str, expired_at: Any) -> None:
+        """The lot is no longer usable: the reservations it still holds end, their requirements are open again."""
+        lot = self.lots.get(lot_id)
+        if lot is None:
+            return
+        lot.is_expired = True
+        for held in list(self._holding.get(lot_id, ())):
+            self._reopen(self.requirements[_key(held)], held.open)
+            held.expired += held.open
+            self._release_hold(held, expired_at)
+        self._fill(lot.material_id, expired_at)
+
+    # -- the policy --------------------------------------------------------------------------------------------------
+    def _eligible(self, lot: LotStock, requirement: Requirement) -> bool:
+        return not lot.is_expired and lot.expires_at >= requirement.planned_start_at
+
+    def _serve(self, requirement: Requirement, at: Any) -> None:
+        """Reserve what the requirement still needs from its material's eligible lots, FEFO."""
+        if requirement.open <= self.tolerance:
+            return
+        for lot in self._stock.get(requirement.material_id, ()):
+            if requirement.open <= self.tolerance:
+                break
+            if not self._eligible(lot, requirement):
+                continue
+            free = self.available(lot.lot_id)
+            if free <= self.tolerance:
+                continue
+            taken = min(free, requirement.open)
+            self._hold(requirement, lot.lot_id, taken, at)
+            requirement.open -= taken
+            if requirement.open <= self.tolerance:
+                requirement.covered_at, requirement.covered_by_lot_id = at, lot.lot_id
+
+    def _fill(self, material_id: str, at: Any) -> None:
+        """Open requirements of released orders, in order sequence, take the stock available now."""
+        # Lots that can never serve again (expired, or nothing left on hand) leave the material's stock list.
+        stock = [
+            lot for lot in self._stock.get(material_id, ()) if not lot.is_expired and lot.physical > self.tolerance
+        ]
+        self._stock[material_id] = stock
+        if not any(self.available(lot.lot_id) > self.tolerance for lot in stock):
+            return
+        for requirement in self._waiting.get(material_id, ()):
+            self._serve(requirement, at)
+
+    def _hold(self, requirement: Requirement, lot_id: str, quantity: Any, at: Any) -> None:
+        key = (requirement.order_id, requirement.material_id, lot_id)
+        held = self.reservations.get(key)
+        if held is None:
+            zero = self.zero
+            held = Reservation(*key, zero, zero, zero, zero, zero, zero, at, at)
+            self.reservations[key] = held
+        if held.open <= self.tolerance:
+            self._holding.setdefault(lot_id, []).append(held)
+            self._held_for.setdefault(key[:2], []).append(held)
+        held.reserved += quantity
+        held.open += quantity
+        held.changed_at = at
+
+    def _release_hold(self, held: Reservation, at: Any) -> None:
+        held.open = self.zero
+        held.changed_at = at
+        self._unhold(held)
+
+    def _unhold(self, held: Reservation) -> None:
+        if held in self._holding.get(held.lot_id, ()):
+            self._holding[held.lot_id].remove(held)
+            self._held_for[_key(held)].remove(held)
+
+    def _holding_of(self, requirement: Requirement) -> list[Reservation]:
+        return list(self._held_for.get((requirement.order_id, requirement.material_id), ()))
+
+    def _order_requirements(self, order_id: str) -> list[Requirement]:
+        found = [r for (order, _), r in self.requirements.items() if order == order_id and r.is_active]
+        return sorted(found, key=lambda r: r.material_id)
+
+    def _reopen(self, requirement: Requirement, quantity: Any) -> None:
+        requirement.open += quantity
+        requirement.covered_at, requirement.covered_by_lot_id = None, None
+
+    def _retire(self, requirement: Requirement) -> None:
+        self._waiting[requirement.material_id].remove(requirement)
+
+
+def _key(held: Reservation) -> tuple[str, str]:
+    return (held.order_id, held.material_id)
+
+
+def event_order(kind: str, at: Any, tie_key: Hashable) -> tuple[Any, int, Hashable]:
+    """Where an event goes in the time sequence: its instant, then its kind's rank, then its own key."""
+    return (at, EVENT_RANKS[kind], tie_key)
