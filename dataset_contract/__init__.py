@@ -302,9 +302,27 @@ DATASETS: tuple[Dataset, ...] = (
             Column("material_id", "text", "Material consumed.", references=("raw_materials", "material_id")),
             Column("consumed_at", "timestamp", "When the material was issued."),
             Column("quantity", "numeric", "Quantity consumed, in the material's unit.", bounds=QUANTITY),
+            Column(
+                "deviation_reason",
+                "text",
+                "Why the lot issued was not one the ERP reserved for the order (null when it was, DOMAIN.md §3): "
+                "over_requirement (the batch took more than the bill of materials: fill allowance, scrap, a top-up "
+                "for poor milk), short_at_start (the order started with part of its requirement open), "
+                "reserved_lot_expired, reserved_lot_rejected or reserved_lot_short_on_the_floor.",
+                nullable=True,
+            ),
         ),
         primary_key=("scenario_id", "consumption_id"),
         event_time_column="consumed_at",
+        accepted_values={
+            "deviation_reason": (
+                "over_requirement",
+                "short_at_start",
+                "reserved_lot_expired",
+                "reserved_lot_rejected",
+                "reserved_lot_short_on_the_floor",
+            )
+        },
     ),
     # May be empty in a short batch: a lot leaves this way only when refused at reception or left over at expiry.
     Dataset(

@@ -150,7 +150,16 @@ def _event_rows_by_time(
     event_rows: dict[str, list[Row]] = {
         "stock_lots": [_lot_row(scenario_id, lot) for lot in sim.new_lots + executor.whey_lots],
         "material_consumptions": [
-            (scenario_id, c.consumption_id, c.order_id, c.lot_id, c.material_id, c.consumed_at, c.quantity)
+            (
+                scenario_id,
+                c.consumption_id,
+                c.order_id,
+                c.lot_id,
+                c.material_id,
+                c.consumed_at,
+                c.quantity,
+                c.deviation_reason,
+            )
             for c in executor.consumptions
         ],
         "maintenance_events": [_event_row(scenario_id, event) for event in batch_events(sim)],
@@ -218,6 +227,7 @@ def next_state(sim: BatchSimulation, pending: dict[str, list[list[object]]]) -> 
     """Everything the next batch needs to go on where this one ended."""
     spec, state, horizon = sim.spec, sim.state, sim.horizon
     open_orders = [order for order in _orders_by_creation(sim) if not order.is_settled(horizon)]
+    erp_requirements, erp_reservations = sim.erp.carried()
     sim.inventory.drop_dead_lots(sim.spec.last_day + 1)
     return PlantState(
         scenario_id=spec.scenario_id,
@@ -242,6 +252,8 @@ def next_state(sim: BatchSimulation, pending: dict[str, list[list[object]]]) -> 
         carried_events=[event for event in batch_events(sim) + state.carried_events if event.ended_at > horizon],
         shortfalls={key: round(value, 3) for key, value in sim.executor.material_shortfalls.items()},
         # The next batch's windows start a few days before its first day.
+        erp_requirements=erp_requirements,
+        erp_reservations=erp_reservations,
         overtime_days={
             line_id: sorted(day for day in days if day > sim.spec.last_day - 7)
             for line_id, days in sim.overtime_days.items()

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from generators import parameters
 from generators.calendar import ProductionWindows
 from generators.clock import MINUTES_PER_DAY
+from generators.erp import SimulatedErp
 from generators.maintenance import EquipmentState, MaintenanceEvent, corrective_event, minor_stop_event, renew
 from generators.orders import Order
 from generators.randomness import stream
@@ -28,6 +29,8 @@ class Consumption:
     material_id: str
     consumed_at: int
     quantity: float
+    # Why the lot was not one the ERP reserved for the order (None when it was): see Executor._issue.
+    deviation_reason: str | None = None
 
 
 @dataclass
@@ -66,12 +69,17 @@ def _solids_index(fat_pct: float, protein_pct: float) -> float:
 REFERENCE_SOLIDS = _solids_index(parameters.REFERENCE_FAT_PCT, parameters.REFERENCE_PROTEIN_PCT)
 
 
+# Issues come in whole thousandths of the unit (stock.Inventory.take): less than that cannot be issued.
+ISSUE_STEP = 0.001
+
+
 class Executor:
     def __init__(
         self,
         seed: int,
         reference: Reference,
         inventory: Inventory,
+        erp: SimulatedErp,
         windows: dict[str, ProductionWindows],
         lines: dict[str, LineState],
         equipment_states: dict[str, EquipmentState],
@@ -80,6 +88,7 @@ class Executor:
         self.seed = seed
         self.reference = reference
         self.inventory = inventory
+        self.erp = erp
         self.windows = windows
         self.lines = lines
         self.equipment_states = equipment_states
@@ -155,23 +164,61 @@ class Executor:
             event = line.preventive.pop(0)
             renew(self.seed, by_id[event.equipment_id], self.equipment_states[event.equipment_id])
 
-    def _issue(self, order: Order, material_id: str, minute: int, quantity: float) -> list[tuple[Lot, float]]:
-        taken = self.inventory.issue(material_id, minute, quantity)
-        for lot, amount in taken:
-            self.consumptions.append(
-                Consumption(
-                    "",  # numbered once all of the order's issues are known
-                    order.order_id,
-                    lot.lot_id,
-                    material_id,
-                    minute,
-                    amount,
-                )
-            )
-        issued = sum(amount for _, amount in taken)
+    def _issue(
+        self, order: Order, material_id: str, minute: int, quantity: float, reserved: list[tuple[str, float]]
+    ) -> list[tuple[Lot, float]]:
+        """Goods issue of up to `quantity` (DOMAIN.md §3): the lots the ERP reserved for the order first (their
+        reserved stock, and what of them nobody holds when the vat takes more than the bill of materials: the fill
+        allowance, a high scrap, a top-up for poor milk); then, as a recorded deviation, other lots."""
+        taken: list[tuple[Lot, float]] = []
+        wanted = quantity
+        lots = {lot.lot_id: lot for lot in self.inventory.lots.get(material_id, ())}
+        for lot_id, _ in reserved:
+            lot = lots.get(lot_id)
+            if wanted < ISSUE_STEP or lot is None or not lot.usable(minute):
+                continue
+            # Started, the order no longer holds the lot: what is free of it includes its own reservation.
+            can_take = self.erp.free(lot, minute)
+            if can_take > 1e-9:
+                wanted -= self._take(order, lot, min(can_take, wanted), minute, None, taken)
+        if wanted >= ISSUE_STEP:
+            requirement = self.erp.requirement(order, material_id)
+            started_short = requirement is not None and requirement.short_at_start > 1e-6
+            reason = "short_at_start" if started_short else "over_requirement"
+            # Other lots' stock nobody holds first; then, if the vat still needs more, stock held for later orders:
+            # the ERP sees it leave and those orders' reservations give way (generators/reservation.py, take).
+            for free_only in (True, False):
+                for lot in self.inventory.lots.get(material_id, ()):
+                    if wanted < ISSUE_STEP:
+                        break
+                    if lot.remaining > 1e-9 and lot.usable(minute):
+                        can_take = self.erp.free(lot, minute) if free_only else lot.remaining
+                        if can_take > 1e-9:
+                            wanted -= self._take(order, lot, min(can_take, wanted), minute, reason, taken)
+        issued = quantity - wanted
         if issued < quantity - 1e-6:
             self.material_shortfalls[material_id] = self.material_shortfalls.get(material_id, 0.0) + quantity - issued
         return taken
+
+    def _take(
+        self,
+        order: Order,
+        lot: Lot,
+        quantity: float,
+        minute: int,
+        reason: str | None,
+        taken: list[tuple[Lot, float]],
+    ) -> float:
+        amount = self.inventory.take(lot, quantity)
+        if amount <= 0:
+            return 0.0
+        self.erp.take(lot, amount, minute)
+        taken.append((lot, amount))
+        self.consumptions.append(
+            # numbered once all of the order's issues are known
+            Consumption("", order.order_id, lot.lot_id, lot.material_id, minute, amount, reason)
+        )
+        return amount
 
     def _execute(self, line: LineState, order: Order, start: int) -> None:
         product = self.reference.products[order.product_id]
@@ -185,9 +232,11 @@ class Executor:
 
         input_index = next(i for i, item in enumerate(recipe) if item.material_id == product.input_material_id)
         input_line = recipe[input_index]
-        input_scrap = input_line.scrap_factor * scrap_draws[input_index]
+        # The bill of materials sizes the vat to deliver the order in full: its scrap factor for the milk (or whey)
+        # holds the fill allowance on top of the process's own losses, which vary from batch to batch.
+        input_scrap = (input_line.scrap_factor - parameters.BATCH_FILL_ALLOWANCE) * scrap_draws[input_index]
         per_kg = input_line.quantity_per_kg * (1 + input_scrap)
-        wanted = order.planned_kg * per_kg * (1 + parameters.BATCH_FILL_ALLOWANCE)
+        wanted = order.planned_kg * input_line.quantity_per_kg * (1 + input_line.scrap_factor)
         available = self.inventory.available(input_line.material_id, start)
         if available < parameters.CANCEL_BELOW_INPUT_SHARE * wanted:
             # Not worth starting a vat: the order is cancelled and the line moves on.
@@ -197,14 +246,17 @@ class Executor:
                 self.on_cancel(order, start)
             return
         first_consumption = len(self.consumptions)
-        taken = self._issue(order, input_line.material_id, start, min(wanted, available))
+        reserved = self.erp.start(order, start)
+        taken = self._issue(
+            order, input_line.material_id, start, min(wanted, available), reserved.get(input_line.material_id, [])
+        )
         solids = _milk_solids_ratio(taken)
         if solids < 1.0 - parameters.BATCH_FILL_ALLOWANCE / 2:
             # Milk poor enough to eat the allowance makes too little cheese: the vat is topped up for a full order.
             left = available - sum(amount for _, amount in taken)
             top_up = min(wanted * (1 / solids - 1), left)
             if top_up > 1e-6:
-                taken = taken + self._issue(order, input_line.material_id, start, top_up)
+                taken = taken + self._issue(order, input_line.material_id, start, top_up, [])
         used = sum(amount for _, amount in taken)
         fat = _weighted([(lot.fat_pct, amount) for lot, amount in taken if lot.fat_pct is not None])
         protein = _weighted([(lot.protein_pct, amount) for lot, amount in taken if lot.protein_pct is not None])
@@ -218,7 +270,7 @@ class Executor:
             if index == input_index:
                 continue
             quantity = produced * item.quantity_per_kg * (1 + item.scrap_factor * scrap_draws[index])
-            self._issue(order, item.material_id, start, quantity)
+            self._issue(order, item.material_id, start, quantity, reserved.get(item.material_id, []))
         for number, consumption in enumerate(self.consumptions[first_consumption:], start=1):
             consumption.consumption_id = f"CON-{order.order_id[3:]}-{number:02d}"
 
@@ -248,6 +300,7 @@ class Executor:
                 remaining=float(litres),
             )
             self.inventory.add(lot)
+            self.erp.schedule_receipt(lot)
             self.whey_lots.append(lot)
 
     def _run(self, line: LineState, start: int, run_minutes: float) -> int:

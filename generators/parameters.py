@@ -51,7 +51,7 @@ MIN_GAP_FILL_H = 1.0
 # The daily MRP run: hour it creates orders, earliest start after creation, release lead before planned start.
 MRP_HOUR = 7
 EARLIEST_START_AFTER_CREATION_H = 40
-RELEASE_LEAD_H_RANGE = (12.0, 36.0)
+RELEASE_LEAD_H_RANGE = (22.0, 26.0)
 # Rescheduling (cancel and replace): a replacement starts no sooner than this after the planner learns it must
 # replan, a chain of replacements stops after this many, and an order is replanned when its line is down longer
 # than this over its window or when it could not start before the raw milk it can reserve has expired.
@@ -133,7 +133,9 @@ CANCEL_BELOW_INPUT_SHARE = 0.25
 YIELD_NOISE_SD = 0.012
 MIN_REPAIR_H = 0.25
 # A vat is filled for the order's kilos plus this allowance, and topped up when the milk's solids (fat, casein)
-# promise less cheese than the reference milk: the cheesemaker sizes the batch to deliver the order in full.
+# promise less cheese than the reference milk: the cheesemaker sizes the batch to deliver the order in full. The
+# allowance is part of the bill of materials (seeds/recipe_lines.csv: the milk's and whey's scrap factor is the
+# process's own loss plus this), so that the ERP reserves what the vat will take (DOMAIN.md §3).
 BATCH_FILL_ALLOWANCE = 0.025
 
 # Corrective maintenance beyond the Weibull failures of the seeds: the technician's response before the repair

@@ -23,6 +23,7 @@ class Rescheduler:
         self.reference = reference
         self.planner = planner
         self.executor = executor
+        self.erp = executor.erp
         self.lines = lines
         self.created: list[Order] = []
         executor.on_cancel = self._replace_cancelled
@@ -61,12 +62,16 @@ class Rescheduler:
             make_up = self.planner.make_up(order, kg, minute, order_id)
             self.lines[order.line_id].queue.append(make_up)
             self.created.append(make_up)
+            self.erp.schedule_release(make_up)
 
     def _replace_cancelled(self, order: Order, minute: int) -> None:
         replacement = self.planner.replace(order, minute)
+        # The ERP gives the cancelled order's reservations back at that instant.
+        self.erp.schedule_cancellation(order, minute)
         if replacement is not None:
             self.lines[order.line_id].queue.append(replacement)
             self.created.append(replacement)
+            self.erp.schedule_release(replacement)
 
     def _cancel(self, line: LineState, orders: list[Order], minute: int) -> None:
         if not orders:

@@ -14,6 +14,7 @@ quantities any number type closed under + and - (float with a tolerance, Decimal
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Hashable
 from dataclasses import dataclass, field
 from typing import Any
@@ -88,14 +89,17 @@ class ReservationLedger:
     reservations: dict[tuple[str, str, str], Reservation] = field(default_factory=dict)
     # The indexes every event works through: open reservations per lot and per requirement, active requirements
     # per material (in order sequence) and the lots of each material that may still serve one.
-    _holding: dict[str, list[Reservation]] = field(default_factory=dict)
-    _held_for: dict[tuple[str, str], list[Reservation]] = field(default_factory=dict)
+    _holding: dict[str, dict[tuple[str, str], Reservation]] = field(default_factory=dict)
+    _held_for: dict[tuple[str, str], dict[str, Reservation]] = field(default_factory=dict)
     _waiting: dict[str, list[Requirement]] = field(default_factory=dict)
+    _active_by_order: dict[str, list[Requirement]] = field(default_factory=dict)
+    # Σ open reservations per lot, kept as they change (summing the holds each time costs more than the policy).
+    _reserved: dict[str, Any] = field(default_factory=dict)
     _stock: dict[str, list[LotStock]] = field(default_factory=dict)
 
     # -- what the ledger says ------------------------------------------------------------------------------------
     def reserved_open(self, lot_id: str) -> Any:
-        return sum((held.open for held in self._holding.get(lot_id, ())), self.zero)
+        return self._reserved.get(lot_id, self.zero)
 
     def available(self, lot_id: str) -> Any:
         lot = self.lots[lot_id]
@@ -105,16 +109,13 @@ class ReservationLedger:
 
     def reserved_lots(self, order_id: str, material_id: str) -> list[Reservation]:
         """The order's open reservations of a material, in FEFO order of their lots."""
-        return sorted(self._held_for.get((order_id, material_id), ()), key=lambda r: self.lots[r.lot_id].fefo_key())
+        held = self._held_for.get((order_id, material_id), {}).values()
+        return sorted(held, key=lambda r: self.lots[r.lot_id].fefo_key())
 
     # -- events ----------------------------------------------------------------------------------------------------
     def receive(self, lot_id: str, material_id: str, received_at: Any, expires_at: Any, quantity: Any) -> None:
         """A QC-released lot enters available stock and fills the open requirements of its material."""
-        lot = LotStock(lot_id, material_id, received_at, expires_at, quantity)
-        self.lots[lot_id] = lot
-        stock = self._stock.setdefault(material_id, [])
-        stock.append(lot)
-        stock.sort(key=LotStock.fefo_key)
+        self.restore_lot(lot_id, material_id, received_at, expires_at, quantity)
         self._fill(material_id, received_at)
 
     def release(
@@ -137,9 +138,7 @@ class ReservationLedger:
                 requirements[material_id],
                 None,
             )
-            self.requirements[(order_id, material_id)] = requirement
-            self._waiting.setdefault(material_id, []).append(requirement)
-            self._waiting[material_id].sort(key=lambda r: r.sequence)
+            self._activate(requirement)
             self._serve(requirement, released_at)
             requirement.short_at_release = requirement.open
 
@@ -182,11 +181,13 @@ class ReservationLedger:
         excess = self.reserved_open(lot_id) - lot.physical
         if excess <= self.tolerance:
             return
-        for held in sorted(self._holding.get(lot_id, ()), key=lambda r: self.requirements[_key(r)].sequence)[::-1]:
+        holding = self._holding.get(lot_id, {}).values()
+        for held in sorted(holding, key=lambda r: self.requirements[_key(r)].sequence, reverse=True):
             if excess <= self.tolerance:
                 break
             given = min(held.open, excess)
             held.open -= given
+            self._reserved[lot_id] -= given
             held.displaced += given
             held.changed_at = at
             excess -= given
@@ -201,26 +202,36 @@ class ReservationLedger:
         if lot is None:
             return
         lot.is_expired = True
-        for held in list(self._holding.get(lot_id, ())):
+        for held in list(self._holding.get(lot_id, {}).values()):
             self._reopen(self.requirements[_key(held)], held.open)
             held.expired += held.open
             self._release_hold(held, expired_at)
         self._fill(lot.material_id, expired_at)
 
-    # -- the policy --------------------------------------------------------------------------------------------------
-    def _eligible(self, lot: LotStock, requirement: Requirement) -> bool:
-        return not lot.is_expired and lot.expires_at >= requirement.planned_start_at
+    # -- resuming where another ledger stopped (a simulation's next batch) ----------------------------------------
+    def restore_lot(self, lot_id: str, material_id: str, received_at: Any, expires_at: Any, physical: Any) -> None:
+        lot = LotStock(lot_id, material_id, received_at, expires_at, physical)
+        self.lots[lot_id] = lot
+        bisect.insort(self._stock.setdefault(material_id, []), lot, key=LotStock.fefo_key)
 
+    def restore_requirement(self, requirement: Requirement) -> None:
+        self._activate(requirement)
+
+    def restore_reservation(self, order_id: str, material_id: str, lot_id: str, quantity: Any, at: Any) -> None:
+        self._hold(self.requirements[(order_id, material_id)], lot_id, quantity, at)
+
+    # -- the policy --------------------------------------------------------------------------------------------------
     def _serve(self, requirement: Requirement, at: Any) -> None:
         """Reserve what the requirement still needs from its material's eligible lots, FEFO."""
         if requirement.open <= self.tolerance:
             return
+        reserved = self._reserved
         for lot in self._stock.get(requirement.material_id, ()):
             if requirement.open <= self.tolerance:
                 break
-            if not self._eligible(lot, requirement):
+            if lot.is_expired or lot.expires_at < requirement.planned_start_at:  # not eligible
                 continue
-            free = self.available(lot.lot_id)
+            free = lot.physical - reserved.get(lot.lot_id, self.zero)
             if free <= self.tolerance:
                 continue
             taken = min(free, requirement.open)
@@ -239,7 +250,8 @@ class ReservationLedger:
         if not any(self.available(lot.lot_id) > self.tolerance for lot in stock):
             return
         for requirement in self._waiting.get(material_id, ()):
-            self._serve(requirement, at)
+            if requirement.open > self.tolerance:
+                self._serve(requirement, at)
 
     def _hold(self, requirement: Requirement, lot_id: str, quantity: Any, at: Any) -> None:
         key = (requirement.order_id, requirement.material_id, lot_id)
@@ -249,28 +261,36 @@ class ReservationLedger:
             held = Reservation(*key, zero, zero, zero, zero, zero, zero, at, at)
             self.reservations[key] = held
         if held.open <= self.tolerance:
-            self._holding.setdefault(lot_id, []).append(held)
-            self._held_for.setdefault(key[:2], []).append(held)
+            self._holding.setdefault(lot_id, {})[key[:2]] = held
+            self._held_for.setdefault(key[:2], {})[lot_id] = held
         held.reserved += quantity
         held.open += quantity
         held.changed_at = at
+        self._reserved[lot_id] = self._reserved.get(lot_id, self.zero) + quantity
 
     def _release_hold(self, held: Reservation, at: Any) -> None:
+        self._reserved[held.lot_id] -= held.open
         held.open = self.zero
         held.changed_at = at
         self._unhold(held)
 
     def _unhold(self, held: Reservation) -> None:
-        if held in self._holding.get(held.lot_id, ()):
-            self._holding[held.lot_id].remove(held)
-            self._held_for[_key(held)].remove(held)
+        holding = self._holding.get(held.lot_id)
+        if holding is not None and holding.pop(_key(held), None) is not None:
+            del self._held_for[_key(held)][held.lot_id]
+            if not holding:
+                self._reserved[held.lot_id] = self.zero  # nothing held: no rounding residue either
 
     def _holding_of(self, requirement: Requirement) -> list[Reservation]:
-        return list(self._held_for.get((requirement.order_id, requirement.material_id), ()))
+        return list(self._held_for.get((requirement.order_id, requirement.material_id), {}).values())
 
     def _order_requirements(self, order_id: str) -> list[Requirement]:
-        found = [r for (order, _), r in self.requirements.items() if order == order_id and r.is_active]
-        return sorted(found, key=lambda r: r.material_id)
+        return sorted(self._active_by_order.get(order_id, ()), key=lambda r: r.material_id)
+
+    def _activate(self, requirement: Requirement) -> None:
+        self.requirements[(requirement.order_id, requirement.material_id)] = requirement
+        bisect.insort(self._waiting.setdefault(requirement.material_id, []), requirement, key=_sequence)
+        self._active_by_order.setdefault(requirement.order_id, []).append(requirement)
 
     def _reopen(self, requirement: Requirement, quantity: Any) -> None:
         requirement.open += quantity
@@ -278,6 +298,14 @@ class ReservationLedger:
 
     def _retire(self, requirement: Requirement) -> None:
         self._waiting[requirement.material_id].remove(requirement)
+        active = self._active_by_order[requirement.order_id]
+        active.remove(requirement)
+        if not active:
+            del self._active_by_order[requirement.order_id]
+
+
+def _sequence(requirement: Requirement) -> tuple[Any, ...]:
+    return requirement.sequence
 
 
 def _key(held: Reservation) -> tuple[str, str]:

@@ -10,6 +10,7 @@ from generators.batch_spec import BatchSpec
 from generators.calendar import production_windows
 from generators.clock import MINUTES_PER_DAY, date_of_day
 from generators.downtimes import KnownStops, schedule_known_stops
+from generators.erp import SimulatedErp
 from generators.execution import Executor, LineState
 from generators.orders import Order, Planner, Rejection, fresh_lines
 from generators.quality import ROOM_TYPES, QualityLab, Sample
@@ -63,6 +64,9 @@ class BatchSimulation:
         self.inventory = Inventory()
         for lot in state.lots:
             self.inventory.add(lot)
+        self.erp = SimulatedErp.resumed(
+            reference, self.first_minute, state.lots, state.orders, state.erp_requirements, state.erp_reservations
+        )
         # A fresh plant writes its opening stock; a continuation's carried lots were written by earlier batches.
         self.new_lots: list[Lot] = list(state.lots) if fresh else []
         self.lines = self._lines()
@@ -71,7 +75,14 @@ class BatchSimulation:
         )
         self._watch_sensors()
         self.executor = Executor(
-            self.seed, reference, self.inventory, self.windows, self.lines, state.equipment, self.repasteurizing_min
+            self.seed,
+            reference,
+            self.inventory,
+            self.erp,
+            self.windows,
+            self.lines,
+            state.equipment,
+            self.repasteurizing_min,
         )
         self.planner = Planner(
             self.seed,
@@ -88,7 +99,7 @@ class BatchSimulation:
             self.rescheduler.rejected(order, order.rejections, self.first_minute)
         self.created: list[Order] = self.rescheduler.created
         self.on_order: list[PurchaseOrder] = list(state.purchases_on_order)
-        self.disposals = Disposals(self.seed)
+        self.disposals = Disposals(self.seed, self.erp)
         self.heat = herd_heat_excess(self.seed, self.effects, spec.first_day, spec.last_day)
 
     def _plan_calendar(self) -> None:
@@ -184,6 +195,7 @@ class BatchSimulation:
         for order in self.planner.run(day, self.effects.demand_factor):
             self.lines[order.line_id].queue.append(order)
             self.created.append(order)
+            self.erp.schedule_release(order)
         self._advance(day_start + parameters.REORDER_HOUR * 60)
         placed = self._reorder(day)
         self.on_order.extend(placed)
@@ -197,6 +209,8 @@ class BatchSimulation:
             # Preventive work done after the line's last start still renewed its equipment; the next batch must know.
             self.executor.apply_preventive(line, self.horizon)
         self._examine_until(math.inf)  # type: ignore[arg-type]
+        # The ERP as at the batch's end: what happens from its first minute on is the next batch's.
+        self.erp.advance(self.horizon)
 
     def _receive(self, day: int) -> None:
         """The day's milk from the farms and the purchases due by its end, each a new lot (refused ones at once)."""
@@ -215,6 +229,7 @@ class BatchSimulation:
     def _stock(self, lot: Lot) -> None:
         self.inventory.add(lot)
         self.new_lots.append(lot)
+        self.erp.schedule_receipt(lot)
         self.disposals.refused(lot)
 
     def _advance(self, limit: int) -> None:

@@ -1,8 +1,9 @@
 """What a batch hands to its continuation: everything the plant carries from one day to the next.
 
 Stock on hand, purchases on order, orders not settled yet (planned, released, running, or with defects still to
-be found), line and equipment condition, the planner's position and rows whose time falls after the batch.
-Saved as state.json next to manifest.json; plain JSON so that it can be read and diffed.
+be found), the ERP's open requirements and reservations, line and equipment condition, the planner's position and
+rows whose time falls after the batch. Saved as state.json next to manifest.json; plain JSON so that it can be read
+and diffed.
 """
 
 from __future__ import annotations
@@ -13,13 +14,14 @@ import typing
 from dataclasses import MISSING, asdict, dataclass, field, fields, is_dataclass
 from pathlib import Path
 
+from generators.erp import CarriedRequirement, CarriedReservation
 from generators.execution import Run
 from generators.maintenance import EquipmentState, MaintenanceEvent
 from generators.orders import Order
 from generators.stock import Lot, PurchaseOrder
 
 STATE_FILE = "state.json"
-STATE_VERSION = 2
+STATE_VERSION = 3
 
 
 class StateError(ValueError):
@@ -51,6 +53,9 @@ class PlantState:
     shortfalls: dict[str, float] = field(default_factory=dict)
     # Overtime Sundays planned so far, per line (the plan of a continuation may already have orders on them).
     overtime_days: dict[str, list[int]] = field(default_factory=dict)
+    # The ERP's open requirements and reservations (generators/erp.py): released orders not started nor cancelled.
+    erp_requirements: list[CarriedRequirement] = field(default_factory=list)
+    erp_reservations: list[CarriedReservation] = field(default_factory=list)
 
     def save(self, folder: Path) -> None:
         data = asdict(self)
@@ -78,6 +83,8 @@ class PlantState:
         data["orders"] = [Order.from_state(item) for item in data["orders"]]
         data["carried_runs"] = [Run(**item) for item in data["carried_runs"]]
         data["carried_events"] = [MaintenanceEvent(**item) for item in data["carried_events"]]
+        data["erp_requirements"] = [CarriedRequirement(**item) for item in data.get("erp_requirements", [])]
+        data["erp_reservations"] = [CarriedReservation(**item) for item in data.get("erp_reservations", [])]
         return cls(**data)
 
 

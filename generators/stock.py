@@ -10,6 +10,7 @@ from __future__ import annotations
 import bisect
 import math
 from dataclasses import asdict, dataclass
+from typing import Protocol
 
 import numpy as np
 from faker import Faker
@@ -63,6 +64,8 @@ class Lot:
     cbt: float | None = None
     ccs: float | None = None
     remaining: float = 0.0
+    # Stock movements recorded out of the lot so far (each gets its own id).
+    movements: int = 0
     # The ERP documents a lot came against: a purchase order, or the collection route that brought the milk.
     purchase_order_id: str | None = None
     route_id: str | None = None
@@ -109,23 +112,12 @@ class Inventory:
     def available(self, material_id: str, minute: int) -> float:
         return sum(lot.remaining for lot in self.lots.get(material_id, ()) if lot.usable(minute))
 
-    def issue(self, material_id: str, minute: int, quantity: float) -> list[tuple[Lot, float]]:
-        """Take up to quantity FEFO from the usable lots; returns what came from which lot."""
-        taken: list[tuple[Lot, float]] = []
-        wanted = quantity
-        for lot in self.lots.get(material_id, ()):
-            if wanted <= 1e-9:
-                break
-            if not lot.usable(minute):
-                continue
-            # Issued in whole thousandths, so the CSV's rounded issues never add up to more than the lot.
-            amount = math.floor(min(lot.remaining, wanted) * 1000 + 1e-6) / 1000
-            if amount <= 0:
-                continue
-            lot.remaining -= amount
-            wanted -= amount
-            taken.append((lot, amount))
-        return taken
+    def take(self, lot: Lot, quantity: float) -> float:
+        """Take up to quantity from the lot, in whole thousandths (so that the CSV's rounded issues never add up to
+        more than the lot); returns what was taken."""
+        amount = max(math.floor(min(lot.remaining, quantity) * 1000 + 1e-6) / 1000, 0.0)
+        lot.remaining -= amount
+        return amount
 
     def drop_dead_lots(self, day: int) -> None:
         """Forget lots that are empty or expired before `day`; they can never be issued again."""
@@ -288,6 +280,16 @@ def milk_receptions(seed: int, farms: list[Farm], day: int, supply_factor: float
     return lots
 
 
+class StockKeeper(Protocol):
+    """What the stock movements ask of the ERP (generators/erp.py): what nobody holds, and that stock left."""
+
+    def free(self, lot: Lot, minute: int) -> float: ...
+
+    def take(self, lot: Lot, quantity: float, minute: int) -> None: ...
+
+    def advance(self, minute: int) -> None: ...
+
+
 @dataclass
 class Movement:
     """Stock leaving a lot other than into production: a spot sale or a discard (DOMAIN.md §2, mass balance)."""
@@ -311,17 +313,21 @@ class Disposals:
       every lot whose 48 h run out before the next review: always before the 48 h mark, so no milk is used later;
     - any other lot: what is left when its expiry day ends is discarded (23:59 of that day), except whey, sold for
       animal feed then.
-    One movement per lot at most: a lot refused at reception has no stock left to expire.
+    The review sells or discards only what no order holds (DOMAIN.md §3); milk held for an order that then did not
+    start before the 48 h mark is discarded at that mark, a second movement of the lot.
     """
 
-    def __init__(self, seed: int) -> None:
+    def __init__(self, seed: int, erp: StockKeeper) -> None:
         self.seed = seed
+        self.erp = erp
         self.movements: list[Movement] = []
 
     def _record(self, lot: Lot, movement_type: str, moved_at: int, quantity: float, price: float | None) -> None:
+        lot.movements += 1
+        suffix = "" if lot.movements == 1 else f"-{lot.movements}"
         self.movements.append(
             Movement(
-                f"MOV-{lot.lot_id.removeprefix('LOT-')}",
+                f"MOV-{lot.lot_id.removeprefix('LOT-')}{suffix}",
                 lot.lot_id,
                 lot.material_id,
                 movement_type,
@@ -334,6 +340,17 @@ class Disposals:
     def refused(self, lot: Lot) -> None:
         if lot.qc_status == "rejected":
             self._record(lot, "discard", lot.received_at, lot.quantity, None)
+
+    def _move_out(self, lot: Lot, movement_type: str, minute: int, price: float | None, *, whole: bool = False) -> None:
+        """Sell or discard what of the lot nobody holds (DOMAIN.md §3: reserved stock is not sold nor discarded),
+        or the whole lot at the end of its life."""
+        # In whole thousandths, like the issues, so that the CSV's rounded figures never add up to more than the lot.
+        quantity = lot.remaining if whole else math.floor(self.erp.free(lot, minute) * 1000 + 1e-6) / 1000
+        if quantity <= 1e-9:
+            return
+        self._record(lot, movement_type, minute, quantity, price)
+        lot.remaining -= quantity
+        self.erp.take(lot, quantity, minute)
 
     def review_milk(self, inventory: Inventory, day: int) -> None:
         review = day * MINUTES_PER_DAY + parameters.MILK_REVIEW_HOUR * 60
@@ -348,23 +365,25 @@ class Disposals:
             if sold:
                 _, dryness = milk_season(day)
                 share = parameters.MILK_SPOT_PRICE_SHARE * (1 + parameters.MILK_SPOT_PRICE_DRY_SEASON_GAIN * dryness)
-                self._record(lot, "spot_sale", review, lot.remaining, round(lot.unit_cost_brl * share * noise, 3))
+                self._move_out(lot, "spot_sale", review, round(lot.unit_cost_brl * share * noise, 3))
             else:
-                self._record(lot, "discard", review, lot.remaining, None)
-            lot.remaining = 0.0
+                self._move_out(lot, "discard", review, None)
 
     def write_off_expired(self, inventory: Inventory, day: int) -> None:
         next_midnight = (day + 1) * MINUTES_PER_DAY
         end_of_day = next_midnight - 1
+        # The day's expiries end the reservations they held before anything is written off.
+        self.erp.advance(next_midnight)
         for lots in inventory.lots.values():
             for lot in lots:
                 if lot.remaining > 1e-9 and lot.expires_at <= next_midnight and lot.qc_status == "released":
+                    # At the end of its last day, or for milk at its 48 h mark (held for an order that did not start).
+                    moved_at = min(lot.expires_at, end_of_day)
                     if lot.material_id == "WHEY":
                         # Whey the ricota line did not take goes to pig farms: never poured away.
-                        self._record(lot, "spot_sale", end_of_day, lot.remaining, parameters.WHEY_SALE_PRICE_BRL_PER_L)
+                        self._move_out(lot, "spot_sale", moved_at, parameters.WHEY_SALE_PRICE_BRL_PER_L, whole=True)
                     else:
-                        self._record(lot, "discard", end_of_day, lot.remaining, None)
-                    lot.remaining = 0.0
+                        self._move_out(lot, "discard", moved_at, None, whole=True)
 
 
 def supplier_names(seed: int, reference: Reference) -> dict[str, str]:

@@ -63,7 +63,7 @@ def sample_rows(
              _ts(planned + timedelta(hours=6)), day.isoformat(), 2, "900.0", "completed", _ts(planned),
              _ts(planned + timedelta(hours=6, minutes=10)), "905.5", "890.25", "", ""]
         )  # fmt: skip
-        rows["material_consumptions"].append([scenario, f"C-{tag}-1", order, lot, "MILK", _ts(planned), "9050.0"])
+        rows["material_consumptions"].append([scenario, f"C-{tag}-1", order, lot, "MILK", _ts(planned), "9050.0", ""])
         if day + timedelta(days=2) <= last:  # the leftover is sold spot before its 48 h, inside the batch
             rows["stock_movements"].append(
                 [scenario, f"MOV-{tag}-1", lot, "MILK", "spot_sale", _ts(start + timedelta(days=2, hours=3)),

@@ -461,8 +461,10 @@ def test_the_planner_replaces_the_orders_the_breakdown_stopped(loader: Callable[
     down_from, down_to = pd.Timestamp(stop.started_at.iloc[0]), pd.Timestamp(stop.ended_at.iloc[0])
     mus = orders[orders.line_id == "MUS"]
     hit = mus[(pd.to_datetime(mus.planned_start_at) < down_to) & (pd.to_datetime(mus.planned_end_at) > down_from)]
-    waiting = hit[pd.to_datetime(hit.created_at) < down_from]
-    assert (waiting.status == "cancelled").all()
+    # An order that had started before the stop was running, not waiting: the stop delays it, it is not replanned.
+    started = pd.to_datetime(hit.actual_start_at) < down_from
+    waiting = hit[(pd.to_datetime(hit.created_at) < down_from) & ~started]
+    assert (waiting.status == "cancelled").all(), waiting[waiting.status != "cancelled"][["status", "actual_start_at"]]
     # The stop cancels the orders still waiting at it; a few had been replanned that morning by the milk check
     # (their milk would have expired first), and their replacements are among those the stop cancels.
     assert (pd.to_datetime(waiting.cancelled_at) <= down_from).all()
@@ -545,7 +547,8 @@ def test_every_lot_balances_and_no_milk_is_used_after_48_hours(loader: Callable[
         lots = loader(scenario, "stock_lots").set_index("lot_id")
         consumed = loader(scenario, "material_consumptions").groupby("lot_id").quantity.sum()
         movements = loader(scenario, "stock_movements")
-        assert not movements.lot_id.duplicated().any()
+        # At most a movement at the milk review (only what no order holds) and one at the end of the lot's life.
+        assert movements.groupby("lot_id").size().max() <= 2
         moved = movements.groupby("lot_id").quantity.sum()
         left = lots.quantity - consumed.reindex(lots.index, fill_value=0) - moved.reindex(lots.index, fill_value=0)
         still_usable = pd.to_datetime(lots.expires_at) > pd.Timestamp(END) + pd.Timedelta(days=1)
@@ -581,7 +584,8 @@ def test_scheduled_receipts_are_erp_documents(loader: Callable[[str, str], pd.Da
     assert (ordered.material_id == bought.material_id).all() and (ordered.quantity == bought.quantity).all()
     assert (ordered.due_at == bought.received_at).all()
     # Every order due inside the horizon was delivered; the rest are scheduled receipts still open.
-    assert set(purchases[purchases.due_at < END].index) == set(bought.index)
+    horizon_end = str(pd.Timestamp(END) + pd.Timedelta(days=1))
+    assert set(purchases[purchases.due_at < horizon_end].index) == set(bought.index)
     purchased = lots[~lots.material_id.isin(["MILK", "WHEY"]) & ~lots.lot_id.str.endswith("-OPEN")]
     assert purchased.purchase_order_id.notna().all() and len(purchased) > 20
 

@@ -332,7 +332,7 @@ def test_late_order_fails_the_incremental_run(reservation_db: ReservationDb) -> 
     assert db.model_rows() == _reference_rows(everything)
     # OP-LATE comes before OP-NEXT in the sequence: it gets the milk first.
     reserved = {row[1]: row[4] for row in db.model_rows() if row[2] == "MILK" and row[3]}
-    assert reserved == {"OP-EARLY": Decimal("101.000"), "OP-LATE": Decimal("49.000")}
+    assert reserved == {"OP-EARLY": Decimal("103.5"), "OP-LATE": Decimal("46.5")}
 
 
 def _cancel(conn: psycopg2.extensions.connection, order_id: str, cancelled_h: int) -> None:
@@ -366,11 +366,11 @@ def test_late_cancellation_fails_the_incremental_run(reservation_db: Reservation
     db.dbt("run", "--select", MODEL, "--full-refresh")
     cancelled = Plant([_order("OP-EARLY", 8, 10, 20, cancelled_h=11), first.orders[1]], first.lots)
     assert db.model_rows() == _reference_rows(cancelled)
-    # OP-EARLY's 101 L came back at 11:00, before OP-NEXT's release: it gets all the lot's 150 L now.
+    # OP-EARLY's 103.5 L came back at 11:00, before OP-NEXT's release: it gets all the lot's 150 L now.
     reserved = {(row[1], row[3]): (row[4], row[6]) for row in db.model_rows() if row[2] == "MILK" and row[3]}
     assert reserved == {
-        ("OP-EARLY", "L-1"): (Decimal("101.000"), Decimal("101.000")),
-        ("OP-NEXT", "L-1"): (Decimal("101.000"), Decimal(0)),
+        ("OP-EARLY", "L-1"): (Decimal("103.5"), Decimal("103.5")),
+        ("OP-NEXT", "L-1"): (Decimal("103.5"), Decimal(0)),
     }
 
 
@@ -382,7 +382,7 @@ def test_cancellation_in_a_later_run_returns_stock_to_a_release_at_the_same_inst
     short. The incremental run gives the full refresh's rows, and OP-A's rows say what they gave back and when."""
     db = reservation_db
     truncate(db.conn, *RAW_TABLES)
-    day_one = Plant([_order("OP-A", 1, 2, 30)], [_milk_lot("L-1", 0, "101"), _clock(3)])
+    day_one = Plant([_order("OP-A", 1, 2, 30)], [_milk_lot("L-1", 0, "103.5"), _clock(3)])
     insert_plant(db.conn, day_one)
     db.dbt("run", "--select", MODEL, "--full-refresh")
     _cancel(db.conn, "OP-A", 26)
@@ -395,11 +395,11 @@ def test_cancellation_in_a_later_run_returns_stock_to_a_release_at_the_same_inst
     milk = {(row[1], row[3]): (row[4], row[5], row[6], row[7]) for row in rows if row[2] == "MILK"}
     cancelled_at = T0 + timedelta(hours=26)
     assert milk == {
-        ("OP-A", "L-1"): (Decimal("101.000"), Decimal(0), Decimal("101.000"), cancelled_at),
+        ("OP-A", "L-1"): (Decimal("103.5"), Decimal(0), Decimal("103.5"), cancelled_at),
         ("OP-A", ""): (Decimal(0), Decimal(0), Decimal(0), cancelled_at),
-        ("OP-A-R", "L-1"): (Decimal("101.000"), Decimal(0), Decimal(0), None),
+        ("OP-A-R", "L-1"): (Decimal("103.5"), Decimal(0), Decimal(0), None),
         ("OP-A-R", ""): (Decimal(0), Decimal(0), Decimal(0), None),
-        ("OP-B", ""): (Decimal(0), Decimal("101.000"), Decimal(0), None),
+        ("OP-B", ""): (Decimal(0), Decimal("103.5"), Decimal(0), None),
     }
     db.dbt("run", "--select", MODEL, "--full-refresh")
     assert db.model_rows() == rows
@@ -417,8 +417,8 @@ def test_lot_received_after_the_watermark_serves_later_orders_only(reservation_d
     rows = db.model_rows()
     milk = {(row[1], row[3]): (row[4], row[5]) for row in rows if row[2] == "MILK"}
     assert milk == {
-        ("OP-A", ""): (Decimal(0), Decimal("101.000")),
-        ("OP-B", "L-LATE"): (Decimal("101.000"), Decimal(0)),
+        ("OP-A", ""): (Decimal(0), Decimal("103.5")),
+        ("OP-B", "L-LATE"): (Decimal("103.5"), Decimal(0)),
         ("OP-B", ""): (Decimal(0), Decimal(0)),
     }
     assert rows == _reference_rows(Plant(day_one.orders + day_two.orders, day_one.lots + day_two.lots))

@@ -1,6 +1,7 @@
 {#-
-    What each order consumed: raw milk litres (lots of the 'milk' category) and the cost of every material
-    issued to it, valued at the unit cost of the lot it came from.
+    What each order consumed: raw milk litres (lots of the 'milk' category), how much of it came from the lots
+    the ERP reserved for the order (FEFO compliance, DOMAIN.md §4), and the cost of every material issued to it,
+    valued at the unit cost of the lot it came from.
 -#}
 
 with
@@ -33,6 +34,12 @@ final as (
         coalesce(
             sum(material_consumptions.quantity) filter (where raw_materials.category = 'milk'), 0
         ) as milk_consumed_l,
+        coalesce(
+            sum(material_consumptions.quantity) filter (
+                where raw_materials.category = 'milk' and material_consumptions.is_from_reserved_lot
+            ),
+            0
+        ) as milk_issued_from_reserved_l,
         sum(material_consumptions.quantity * stock_lots.unit_cost_brl) as material_cost_brl
     from material_consumptions
     inner join stock_lots

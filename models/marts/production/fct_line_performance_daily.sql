@@ -11,7 +11,8 @@
     Line performance per production day: the ISO 22400-2 time model (POT, planned downtime, PBT, corrective
     downtime, APT), kilos, OEE and its factors, capacity utilization, schedule attainment and the delivery of the
     orders due that day (OTIF). Every ratio keeps its numerator and denominator, so a week or a month is the
-    ratio of the summed columns.
+    ratio of the summed columns. FEFO compliance is the raw milk issued at the day's starts from the lots the ERP
+    reserved for each order, over all the milk issued then (DOMAIN.md §4).
 -#}
 
 with
@@ -31,6 +32,12 @@ order_run_days as (
 production_orders as (
 
     select * from {{ ref('int_production_orders_dated') }}
+
+),
+
+order_consumptions as (
+
+    select * from {{ ref('int_order_consumptions_aggregated') }}
 
 ),
 
@@ -85,6 +92,23 @@ deliveries_per_day as (
 
 ),
 
+-- Goods issue happens at an order's start: its milk counts on the production day it started.
+issues_per_day as (
+
+    select
+        production_orders.scenario_id,
+        production_orders.line_id,
+        production_orders.started_production_date as production_date,
+        sum(order_consumptions.milk_consumed_l) as milk_issued_l,
+        sum(order_consumptions.milk_issued_from_reserved_l) as milk_issued_from_reserved_l
+    from production_orders
+    inner join order_consumptions
+        on production_orders.order_key = order_consumptions.order_key
+    where production_orders.started_production_date is not null
+    group by production_orders.scenario_id, production_orders.line_id, production_orders.started_production_date
+
+),
+
 joined as (
 
     select
@@ -111,7 +135,9 @@ joined as (
         coalesce(schedule_per_day.attained_kg, 0) as attained_kg,
         coalesce(deliveries_per_day.due_order_count, 0) as due_order_count,
         coalesce(deliveries_per_day.on_time_in_full_order_count, 0) as on_time_in_full_order_count,
-        coalesce(deliveries_per_day.late_order_count, 0) as late_order_count
+        coalesce(deliveries_per_day.late_order_count, 0) as late_order_count,
+        coalesce(issues_per_day.milk_issued_l, 0) as milk_issued_l,
+        coalesce(issues_per_day.milk_issued_from_reserved_l, 0) as milk_issued_from_reserved_l
     from line_days
     left join runs_per_day
         on
@@ -128,6 +154,11 @@ joined as (
             line_days.scenario_id = deliveries_per_day.scenario_id
             and line_days.line_id = deliveries_per_day.line_id
             and line_days.production_date = deliveries_per_day.production_date
+    left join issues_per_day
+        on
+            line_days.scenario_id = issues_per_day.scenario_id
+            and line_days.line_id = issues_per_day.line_id
+            and line_days.production_date = issues_per_day.production_date
 
 ),
 
@@ -140,7 +171,8 @@ ratios as (
         trim_scale({{ safe_divide('good_kg', 'produced_kg') }}) as quality_ratio,
         trim_scale({{ safe_divide('loaded_min', 'pot_min') }}) as capacity_utilization,
         trim_scale({{ safe_divide('attained_kg', 'planned_kg') }}) as schedule_attainment,
-        trim_scale({{ safe_divide('on_time_in_full_order_count', 'cast(due_order_count as numeric)') }}) as otif
+        trim_scale({{ safe_divide('on_time_in_full_order_count', 'cast(due_order_count as numeric)') }}) as otif,
+        trim_scale({{ safe_divide('milk_issued_from_reserved_l', 'milk_issued_l') }}) as fefo_compliance
     from joined
 
 ),
@@ -174,6 +206,8 @@ final as (
         due_order_count,
         on_time_in_full_order_count,
         late_order_count,
+        milk_issued_l,
+        milk_issued_from_reserved_l,
         availability,
         effectiveness,
         quality_ratio,
@@ -185,7 +219,8 @@ final as (
         end as oee,
         capacity_utilization,
         schedule_attainment,
-        otif
+        otif,
+        fefo_compliance
     from ratios
 
 )

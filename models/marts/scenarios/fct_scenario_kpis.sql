@@ -117,6 +117,8 @@ plant_production_days as (
         sum(line_performance_days.due_order_count) as due_order_count,
         sum(line_performance_days.on_time_in_full_order_count) as on_time_in_full_order_count,
         sum(line_performance_days.late_order_count) as late_order_count,
+        sum(line_performance_days.milk_issued_l) as milk_issued_l,
+        sum(line_performance_days.milk_issued_from_reserved_l) as milk_issued_from_reserved_l,
         -- every piece of equipment operates while its line runs an order, as in the reliability mart
         sum(line_performance_days.net_run_min * lines.equipment_count) / 60 as equipment_operating_h
     from line_performance_days
@@ -148,6 +150,7 @@ production_components as (
         ),
         ('capacity_utilization', plant_production_days.loaded_min, cast(plant_production_days.pot_min as numeric)),
         ('late_orders', cast(plant_production_days.late_order_count as numeric), null),
+        ('fefo_compliance', plant_production_days.milk_issued_from_reserved_l, plant_production_days.milk_issued_l),
         ('mtbf_h', plant_production_days.equipment_operating_h, 0)
     ) as measures (kpi_id, numerator, denominator)
 

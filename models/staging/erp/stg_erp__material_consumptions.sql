@@ -25,6 +25,10 @@ renamed as (
         -- quantities (in the material's own unit, see stg_reference__raw_materials.unit)
         cast(quantity as numeric) as quantity,
 
+        -- goods issue against the ERP's reservation (DOMAIN.md §3)
+        cast(deviation_reason as text) as deviation_reason,
+        deviation_reason is null as is_from_reserved_lot,
+
         -- metadata
         loaded_at
 
