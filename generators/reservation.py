@@ -226,10 +226,13 @@ class ReservationLedger:
         if requirement.open <= self.tolerance:
             return
         reserved = self._reserved
-        for lot in self._stock.get(requirement.material_id, ()):
+        stock = self._stock.get(requirement.material_id, [])
+        # The stock is in FEFO order: the lots expiring before the planned start (not eligible) come first.
+        first = bisect.bisect_left(stock, requirement.planned_start_at, key=_expires_at)
+        for lot in stock[first:]:
             if requirement.open <= self.tolerance:
                 break
-            if lot.is_expired or lot.expires_at < requirement.planned_start_at:  # not eligible
+            if lot.is_expired:
                 continue
             free = lot.physical - reserved.get(lot.lot_id, self.zero)
             if free <= self.tolerance:
@@ -302,6 +305,10 @@ class ReservationLedger:
         active.remove(requirement)
         if not active:
             del self._active_by_order[requirement.order_id]
+
+
+def _expires_at(lot: LotStock) -> Any:
+    return lot.expires_at
 
 
 def _sequence(requirement: Requirement) -> tuple[Any, ...]:
