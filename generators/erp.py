@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from generators.orders import Order
 from generators.reference import Reference
-from generators.reservation import EVENT_RANKS, Requirement, ReservationLedger
+from generators.reservation import EVENT_RANKS, Requirement, ReservationLedger, event_order
 from generators.stock import Lot
 
 # Quantities are floats here: what is below this counts as nothing (a thousandth of a millilitre or gram).
@@ -54,9 +54,9 @@ def sequence(order: Order) -> tuple[int, int, int, str]:
 
 
 class SimulatedErp:
-    def __init__(self, reference: Reference, ledger: ReservationLedger | None = None) -> None:
+    def __init__(self, reference: Reference) -> None:
         self.reference = reference
-        self.ledger = ledger or ReservationLedger(zero=0.0, tolerance=TOLERANCE)
+        self.ledger = ReservationLedger(zero=0.0, tolerance=TOLERANCE)
         self._queue: list[tuple[int, int, tuple, int, str, object]] = []
         self._pushed = 0
 
@@ -74,7 +74,7 @@ class SimulatedErp:
 
     def _push(self, minute: int, kind: str, key: tuple, payload: object) -> None:
         self._pushed += 1
-        heapq.heappush(self._queue, (minute, EVENT_RANKS[kind], key, self._pushed, kind, payload))
+        heapq.heappush(self._queue, (*event_order(kind, minute, key), self._pushed, kind, payload))
 
     def advance(self, minute: int, before_rank: int = 0) -> None:
         """Apply every queued event before (minute, before_rank) in the time sequence."""
@@ -104,11 +104,6 @@ class SimulatedErp:
         }
 
     # -- what happens now -------------------------------------------------------------------------------------------
-    def reserved_for(self, order: Order, material_id: str, minute: int) -> float:
-        """What the order holds of a material as it is about to start."""
-        self.advance(minute, EVENT_RANKS["start"])
-        return sum(held.open for held in self.ledger.reserved_lots(order.order_id, material_id))
-
     def start(self, order: Order, minute: int) -> dict[str, list[tuple[str, float]]]:
         """Goods issue: the lots reserved for the order, per material, in FEFO order."""
         self.advance(minute, EVENT_RANKS["start"])

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from generators import parameters
 from generators.calendar import ProductionWindows
 from generators.clock import MINUTES_PER_DAY
-from generators.erp import SimulatedErp
+from generators.erp import TOLERANCE, SimulatedErp
 from generators.maintenance import EquipmentState, MaintenanceEvent, corrective_event, minor_stop_event, renew
 from generators.orders import Order
 from generators.randomness import stream
@@ -183,7 +183,7 @@ class Executor:
                 wanted -= self._take(order, lot, min(can_take, wanted), minute, None, taken)
         if wanted >= ISSUE_STEP:
             requirement = self.erp.requirement(order, material_id)
-            started_short = requirement is not None and requirement.short_at_start > 1e-6
+            started_short = requirement is not None and requirement.short_at_start > TOLERANCE
             reason = "short_at_start" if started_short else "over_requirement"
             # Other lots' stock nobody holds first; then, if the vat still needs more, stock held for later orders:
             # the ERP sees it leave and those orders' reservations give way (generators/reservation.py, take).

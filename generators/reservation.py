@@ -147,7 +147,7 @@ class ReservationLedger:
         for requirement in self._order_requirements(order_id):
             requirement.cancelled_at = cancelled_at
             self._retire(requirement)
-            for held in list(self._holding_of(requirement)):
+            for held in self.reserved_lots(order_id, requirement.material_id):
                 held.returned += held.open
                 self._release_hold(held, cancelled_at)
             self._fill(requirement.material_id, cancelled_at)
@@ -162,7 +162,7 @@ class ReservationLedger:
             requirement.short_at_start = requirement.open
             self._retire(requirement)
             issued = []
-            for held in sorted(self._holding_of(requirement), key=lambda r: self.lots[r.lot_id].fefo_key()):
+            for held in self.reserved_lots(order_id, requirement.material_id):
                 issued.append((held.lot_id, held.open))
                 held.issued += held.open
                 self._release_hold(held, started_at)
@@ -283,9 +283,6 @@ class ReservationLedger:
             del self._held_for[_key(held)][held.lot_id]
             if not holding:
                 self._reserved[held.lot_id] = self.zero  # nothing held: no rounding residue either
-
-    def _holding_of(self, requirement: Requirement) -> list[Reservation]:
-        return list(self._held_for.get((requirement.order_id, requirement.material_id), {}).values())
 
     def _order_requirements(self, order_id: str) -> list[Requirement]:
         return sorted(self._active_by_order.get(order_id, ()), key=lambda r: r.material_id)

@@ -89,12 +89,18 @@ class PurchaseOrder:
     arrives_at: int
     quantity: float
     sequence: int
-    # Minute the order was placed (None in a state written before purchase orders were a dataset).
-    ordered_at: int | None = None
+    # Minute the order was placed (the daily reorder review).
+    ordered_at: int
 
     @property
     def purchase_order_id(self) -> str:
         return f"PUR-{self.material_id}-{self.sequence:04d}"
+
+
+def whole_thousandths(quantity: float) -> float:
+    """A quantity leaving a lot, rounded down to a thousandth of its unit: the CSVs write three decimals, and their
+    rounded figures must never add up to more than the lot received."""
+    return max(math.floor(quantity * 1000 + 1e-6) / 1000, 0.0)
 
 
 def _fefo_key(lot: Lot) -> tuple[int, int, str]:
@@ -113,9 +119,8 @@ class Inventory:
         return sum(lot.remaining for lot in self.lots.get(material_id, ()) if lot.usable(minute))
 
     def take(self, lot: Lot, quantity: float) -> float:
-        """Take up to quantity from the lot, in whole thousandths (so that the CSV's rounded issues never add up to
-        more than the lot); returns what was taken."""
-        amount = max(math.floor(min(lot.remaining, quantity) * 1000 + 1e-6) / 1000, 0.0)
+        """Take up to quantity from the lot, in whole thousandths; returns what was taken."""
+        amount = whole_thousandths(min(lot.remaining, quantity))
         lot.remaining -= amount
         return amount
 
@@ -344,8 +349,7 @@ class Disposals:
     def _move_out(self, lot: Lot, movement_type: str, minute: int, price: float | None, *, whole: bool = False) -> None:
         """Sell or discard what of the lot nobody holds (DOMAIN.md §3: reserved stock is not sold nor discarded),
         or the whole lot at the end of its life."""
-        # In whole thousandths, like the issues, so that the CSV's rounded figures never add up to more than the lot.
-        quantity = lot.remaining if whole else math.floor(self.erp.free(lot, minute) * 1000 + 1e-6) / 1000
+        quantity = lot.remaining if whole else whole_thousandths(self.erp.free(lot, minute))
         if quantity <= 1e-9:
             return
         self._record(lot, movement_type, minute, quantity, price)
