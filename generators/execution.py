@@ -284,24 +284,27 @@ class Executor:
         self.executed.append(order)
         line.free_at, line.last_product_id = end, order.product_id
         if product.whey_l_per_kg > 0:
-            whey = self.reference.materials["WHEY"]
-            litres = math.floor(produced * product.whey_l_per_kg * whey_noise)
-            lot = Lot(
-                lot_id=f"LOT-WHEY-{order.order_id[3:]}",
-                material_id="WHEY",
-                supplier_name=None,
-                source_order_id=order.order_id,
-                received_at=end,
-                expires_at=(end // MINUTES_PER_DAY + whey.shelf_life_days + 1) * MINUTES_PER_DAY,
-                quantity=float(litres),
-                unit=whey.unit,
-                qc_status="released",
-                unit_cost_brl=whey.unit_cost_brl,
-                remaining=float(litres),
-            )
-            self.inventory.add(lot)
-            self.erp.schedule_receipt(lot)
-            self.whey_lots.append(lot)
+            self._leave_whey(order, math.floor(produced * product.whey_l_per_kg * whey_noise), end)
+
+    def _leave_whey(self, order: Order, litres: int, end: int) -> None:
+        """The whey the vat leaves behind at the run's end: a lot for the ricotta line."""
+        whey = self.reference.materials["WHEY"]
+        lot = Lot(
+            lot_id=f"LOT-WHEY-{order.order_id[3:]}",
+            material_id="WHEY",
+            supplier_name=None,
+            source_order_id=order.order_id,
+            received_at=end,
+            expires_at=(end // MINUTES_PER_DAY + whey.shelf_life_days + 1) * MINUTES_PER_DAY,
+            quantity=float(litres),
+            unit=whey.unit,
+            qc_status="released",
+            unit_cost_brl=whey.unit_cost_brl,
+            remaining=float(litres),
+        )
+        self.inventory.add(lot)
+        self.erp.schedule_receipt(lot)
+        self.whey_lots.append(lot)
 
     def _run(self, line: LineState, start: int, run_minutes: float) -> int:
         """Advance through the run: planned downtime pauses it, equipment failures stop it for the repair."""
