@@ -10,7 +10,7 @@
   day (`generate --continue --days 1`, appended by `load`) against their full refresh, both as the models' own
   execution time from run_results.json (dbt's start-up would dominate a one-day run). Each incremental repeat
   starts from the same tables: they are restored from a copy taken before the first.
-- reservation_sql_plant_year_s: the full refresh of int_stock_reservations_allocated over the plant-year of five
+- reservation_sql_plant_year_s: the full refresh of int_reservation_changes_applied over the plant-year of five
   scenarios, its own execution time from run_results.json (best of the full-refresh repeats above).
 
 `python -m benchmarks.marts` runs it alone and prints the figures as JSON; its arguments go to the timed
@@ -42,7 +42,7 @@ from queijaria.db.connection import ConnectionSettings, connect, create_scratch_
 ALL_SCENARIOS_PLANT_YEAR_ARGS = (*PLANT_YEAR_ARGS, "--scenario", "all")
 INCREMENTAL = "config.materialized:incremental"
 # Its full refresh over the plant-year of five scenarios is a figure of its own (reservation_sql_plant_year_s).
-RESERVATION_MODEL = "int_stock_reservations_allocated"
+RESERVATION_MODEL = "int_reservation_changes_applied"
 QUERY_REPEATS = 5
 FULL_REFRESH_REPEATS = 2
 INCREMENTAL_REPEATS = 3

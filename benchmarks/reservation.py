@@ -1,4 +1,4 @@
-"""Reservation benchmark: what one more day costs int_stock_reservations_allocated, and how that grows with history.
+"""Reservation benchmark: what one more day costs int_reservation_changes_applied, and how that grows with history.
 
 Data: the baseline simulated over one year and over three years, both ending on the same calendar day (the same
 season, weekday and holidays for the day added), IoT every 60 minutes (the reservation reads none of it); each
@@ -7,7 +7,7 @@ is loaded into a throw-away database, built, then continued by one simulated day
 
 Figures (the model's own SQL is the one `dbt compile` writes; executing it directly leaves out dbt's start-up,
 which would dominate a one-day run):
-- reservation_sql_1day_ratio: the incremental SQL allocating the one more day, over the full refresh's SQL on the
+- reservation_sql_1day_ratio: the incremental SQL applying the one more day's events, over the full refresh's SQL on the
   same data (one year of history), each executed directly;
 - reservation_history_growth: the one-day incremental SQL with three years of history over the same with one;
 - reservation_dbt_run_full_refresh_s, reservation_dbt_run_1day_s: wall time of the whole `dbt run --select` of
@@ -30,7 +30,7 @@ from benchmarks import run_tool
 from queijaria import PROJECT_ROOT
 from queijaria.db.connection import ConnectionSettings, connect, create_scratch_database, drop_database, resolve
 
-MODEL = "int_stock_reservations_allocated"
+MODEL = "int_reservation_changes_applied"
 TABLE = f"intermediate.{MODEL}"
 SCENARIO = "baseline"
 # The one more day is 2028-03-15 (a Wednesday of the dry season) for both histories.
@@ -42,13 +42,13 @@ DBT_REPEATS = 3
 
 @dataclass
 class History:
-    """One history in its scratch database, built, with the one more day loaded but not yet allocated."""
+    """One history in its scratch database, built, with the one more day loaded but not yet applied."""
 
     name: str
     settings: ConnectionSettings
     env: dict[str, str]
     target_path: Path
-    orders_allocated: int
+    changes_applied: int
 
     def dbt(self, *args: str) -> float:
         started = time.perf_counter()
@@ -71,9 +71,9 @@ class History:
         return seconds, rows
 
     def undo_the_day(self) -> None:
-        """Delete what a one-day run allocated, so that the next repeat does the same work."""
+        """Delete the changes a one-day run wrote, so that the next repeat does the same work."""
         with closing(connect(self.settings)) as conn, conn.cursor() as cursor:
-            cursor.execute(f"delete from {TABLE} where order_sequence_number > %s", (self.orders_allocated,))
+            cursor.execute(f"delete from {TABLE} where change_number > %s", (self.changes_applied,))
             conn.commit()
 
 
@@ -90,15 +90,16 @@ def _prepare(name: str, start_date: str, days: int, scratch: Path) -> History:
     history.dbt("seed")
     history.dbt("run", "--select", f"+{MODEL}")
     with closing(connect(settings)) as conn, conn.cursor() as cursor:
-        cursor.execute(f"select coalesce(max(order_sequence_number), 0) from {TABLE}")
-        history.orders_allocated = cursor.fetchone()[0]
+        cursor.execute(f"select coalesce(max(change_number), 0) from {TABLE}")
+        history.changes_applied = cursor.fetchone()[0]
     run_tool("queijaria", "generate", "--continue", "--days", "1", "--quiet", "--out", str(data_dir), env=env)
     run_tool("queijaria", "load", "--out", str(data_dir), env=env)
     # What autovacuum does within seconds of a load (statistics, visibility map), done now for both histories
     # alike: otherwise the figures depend on whether it has passed yet.
     with closing(connect(settings)) as conn, conn.cursor() as cursor:
         conn.autocommit = True
-        cursor.execute(f"vacuum analyze raw.production_orders, raw.stock_lots, {TABLE}")
+        read = ("raw.production_orders", "raw.stock_lots", "raw.material_consumptions", "raw.stock_movements", TABLE)
+        cursor.execute(f"vacuum analyze {', '.join(read)}")
     return history
 
 

@@ -242,7 +242,11 @@ DATASETS: tuple[Dataset, ...] = (
         primary_key=("scenario_id", "lot_id"),
         event_time_column="received_at",
         always_has_rows="milk is received every day",
-        indexes=(("scenario_id", "received_at"), ("scenario_id", "material_id", "expires_at")),
+        indexes=(
+            ("scenario_id", "received_at"),
+            ("scenario_id", "material_id", "expires_at"),
+            ("scenario_id", "expires_at"),
+        ),
         accepted_values={"qc_status": ("released", "pending", "rejected"), "unit": ("L", "kg", "mL", "g", "un")},
     ),
     Dataset(
@@ -284,7 +288,12 @@ DATASETS: tuple[Dataset, ...] = (
         event_time_column="created_at",
         always_has_rows="orders are created or change status every day",
         # cancelled_at: the reservation reads the cancellations since its watermark (DOMAIN.md §3).
-        indexes=(("scenario_id", "released_at"), ("scenario_id", "created_at"), ("scenario_id", "cancelled_at")),
+        indexes=(
+            ("scenario_id", "released_at"),
+            ("scenario_id", "created_at"),
+            ("scenario_id", "cancelled_at"),
+            ("scenario_id", "actual_start_at"),
+        ),
         accepted_values={"status": ("planned", "released", "in_progress", "completed", "cancelled")},
     ),
     # May be empty in a short batch: no production on Sundays nor on the first day of a simulation.
@@ -314,6 +323,8 @@ DATASETS: tuple[Dataset, ...] = (
         ),
         primary_key=("scenario_id", "consumption_id"),
         event_time_column="consumed_at",
+        # The reservation reads the issues since its watermark, and a lot's issues when it carries its balance.
+        indexes=(("scenario_id", "consumed_at"), ("scenario_id", "lot_id")),
         accepted_values={
             "deviation_reason": (
                 "over_requirement",
@@ -352,6 +363,8 @@ DATASETS: tuple[Dataset, ...] = (
         ),
         primary_key=("scenario_id", "movement_id"),
         event_time_column="moved_at",
+        # The reservation reads the movements since its watermark, and a lot's movements when it carries its balance.
+        indexes=(("scenario_id", "moved_at"), ("scenario_id", "lot_id")),
         accepted_values={"movement_type": ("spot_sale", "discard")},
     ),
     # May be empty in a short batch: most days have no maintenance.

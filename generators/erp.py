@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import heapq
 from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
 
 from generators.orders import Order
 from generators.reference import Reference
@@ -18,6 +19,7 @@ from generators.stock import Lot
 
 # Quantities are floats here: what is below this counts as nothing (a thousandth of a millilitre or gram).
 TOLERANCE = 1e-6
+THOUSANDTH = Decimal("0.001")
 
 
 @dataclass
@@ -97,9 +99,15 @@ class SimulatedErp:
                 self.ledger.cancel(payload.order_id, at)  # type: ignore[attr-defined]
 
     def requirements(self, order: Order) -> dict[str, float]:
-        """Requirement of order o for material m = planned kg × BOM qty per kg × (1 + scrap)."""
+        """Requirement of order o for material m = planned kg × BOM qty per kg × (1 + scrap), to the thousandth of
+        the material's unit (the precision the ERP records quantities in), half up as PostgreSQL rounds numerics."""
+        planned_kg = Decimal(str(order.planned_kg))
         return {
-            line.material_id: order.planned_kg * line.quantity_per_kg * (1 + line.scrap_factor)
+            line.material_id: float(
+                (planned_kg * Decimal(str(line.quantity_per_kg)) * (1 + Decimal(str(line.scrap_factor)))).quantize(
+                    THOUSANDTH, rounding=ROUND_HALF_UP
+                )
+            )
             for line in self.reference.recipes[order.product_id]
         }
 

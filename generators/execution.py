@@ -167,18 +167,19 @@ class Executor:
     def _issue(
         self, order: Order, material_id: str, minute: int, quantity: float, reserved: list[tuple[str, float]]
     ) -> list[tuple[Lot, float]]:
-        """Goods issue of up to `quantity` (DOMAIN.md §3): the lots the ERP reserved for the order first (their
-        reserved stock, and what of them nobody holds when the vat takes more than the bill of materials: the fill
-        allowance, a high scrap, a top-up for poor milk); then, as a recorded deviation, other lots."""
+        """Goods issue of up to `quantity` (DOMAIN.md §3): what the ERP reserved for the order first, lot by lot;
+        then, as a recorded deviation, whatever else the vat takes (more than the bill of materials: a high scrap, a
+        top-up for poor milk; or what was short at start): stock nobody holds, of any lot, and last stock held for
+        later orders."""
         taken: list[tuple[Lot, float]] = []
         wanted = quantity
         lots = {lot.lot_id: lot for lot in self.inventory.lots.get(material_id, ())}
-        for lot_id, _ in reserved:
+        for lot_id, held in reserved:
             lot = lots.get(lot_id)
             if wanted < ISSUE_STEP or lot is None or not lot.usable(minute):
                 continue
             # Started, the order no longer holds the lot: what is free of it includes its own reservation.
-            can_take = self.erp.free(lot, minute)
+            can_take = min(self.erp.free(lot, minute), held)
             if can_take > 1e-9:
                 wanted -= self._take(order, lot, min(can_take, wanted), minute, None, taken)
         if wanted >= ISSUE_STEP:

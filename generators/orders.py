@@ -221,7 +221,7 @@ class Planner:
                     planned_end=end,
                     due_day=due,
                     priority=priority,
-                    planned_kg=float(kg),
+                    planned_kg=round(float(kg), 2),
                 )
             )
         return orders
@@ -332,7 +332,7 @@ class Planner:
             planned_end=end,
             due_day=due_day,
             priority=priority,
-            planned_kg=kg,
+            planned_kg=round(kg, 2),
             replaces_order_id=replaces_order_id,
         )
 

@@ -1,5 +1,5 @@
 {#-
-    Stock reservation (DOMAIN.md §3) as one PL/pgSQL function, intermediate.allocate_stock_reservations.
+    Stock reservation (DOMAIN.md §3) as one PL/pgSQL function, intermediate.apply_reservation_events.
 
     `install_reservation_functions()` is the project's on-run-start hook (which runs before the model's unit
     tests too): it installs the function only when its definition changed. The md5 of the definition is kept in
@@ -41,15 +41,15 @@
         from pg_catalog.pg_proc as functions
         inner join pg_catalog.pg_namespace as schemas on functions.pronamespace = schemas.oid
         where schemas.nspname = {{ dbt.string_literal(schema) }}
-            and functions.proname = 'allocate_stock_reservations'
+            and functions.proname = 'apply_reservation_events'
     {%- endset -%}
     {%- set installed = run_query(installed_query).rows[0] -%}
     {%- if installed['installed'] == 1 and installed['current'] == 1 -%}
         {{ return('') }}
     {%- endif -%}
-    {{ log('installing ' ~ schema ~ '.allocate_stock_reservations (its definition changed)', info=true) }}
+    {{ log('installing ' ~ schema ~ '.apply_reservation_events (its definition changed)', info=true) }}
 -- One installer at a time: two runs starting together after a change would both create the function.
-select pg_advisory_xact_lock(hashtext('queijaria_pcp.allocate_stock_reservations'));
+select pg_advisory_xact_lock(hashtext('queijaria_pcp.apply_reservation_events'));
 
 create schema if not exists {{ schema }};
 
@@ -63,7 +63,7 @@ begin
         from pg_catalog.pg_proc as functions
         inner join pg_catalog.pg_namespace as schemas on functions.pronamespace = schemas.oid
         where schemas.nspname = {{ dbt.string_literal(schema) }}
-            and functions.proname = 'allocate_stock_reservations'
+            and functions.proname in ('apply_reservation_events', 'apply_reservation_events')
     loop
         execute format('drop function %s', old_function);
     end loop;
@@ -72,7 +72,7 @@ $drop_old$;
 
 {{ reservation_function_ddl() }};
 
-comment on function {{ schema }}.allocate_stock_reservations(jsonb, jsonb, jsonb, jsonb, text) is {{ dbt.string_literal(comment) }};
+comment on function {{ schema }}.apply_reservation_events(text, text, timestamp, timestamp, jsonb, jsonb, jsonb, bigint, jsonb, text) is {{ dbt.string_literal(comment) }};
 {%- endmacro %}
 
 
@@ -80,41 +80,52 @@ comment on function {{ schema }}.allocate_stock_reservations(jsonb, jsonb, jsonb
     {%- set installation = install_reservation_functions() -%}
     {%- if installation | trim -%}
         {% do run_query(installation) %}
-        {{ log('installed ' ~ reservation_function_schema() ~ '.allocate_stock_reservations', info=true) }}
+        {{ log('installed ' ~ reservation_function_schema() ~ '.apply_reservation_events', info=true) }}
     {%- else -%}
-        {{ log(reservation_function_schema() ~ '.allocate_stock_reservations is up to date', info=true) }}
+        {{ log(reservation_function_schema() ~ '.apply_reservation_events is up to date', info=true) }}
     {%- endif -%}
 {% endmacro %}
 
 
 {% macro reservation_function_ddl() -%}
 {%- set schema = reservation_function_schema() -%}
-create or replace function {{ schema }}.allocate_stock_reservations(
-    -- [{scenario_id, order_id, material_id, released_at, priority, due_date, planned_start_at,
-    --   requirement_quantity, cancelled_at}]: requirements of the releases to process now; cancelled_at is set
-    --   when the order's cancellation (after its release) is processed in this run too.
-    p_requirements jsonb,
-    -- [{scenario_id, lot_id, material_id, received_at, expires_at, is_qc_released, remaining_quantity}]:
-    -- every lot that may serve them, with its quantity not reserved by the events processed before.
+create or replace function {{ schema }}.apply_reservation_events(
+    -- The scenario: every argument below is about it alone.
+    p_scenario_id text,
+    -- The relation of the events (int_reservation_events_sequenced) and the instants to apply them from
+    -- (inclusive: the watermark) and to (exclusive: the data horizon). Read here rather than handed over as an
+    -- argument: a year of events is a quarter of a million rows per scenario.
+    p_events_relation text,
+    p_events_from timestamp,
+    p_events_to timestamp,
+    -- The state the events before the watermark left (nothing on a full refresh):
+    -- [{lot_id, material_id, received_at, expires_at, physical_quantity}]: lots in stock, not expired;
     p_lots jsonb,
-    -- [{scenario_id, lot_id, returned_quantity, returned_at}]: what orders reserved in earlier runs give back
-    -- now, at their cancellation.
-    p_returns jsonb,
-    -- [{scenario_id, order_id, event_kind, event_at, watermark_at}]: releases and cancellations not processed yet
-    -- although at or before the last event processed in their scenario (order_id null: the orders loaded up to
-    -- that event are not the ones allocated); any makes the call fail.
+    -- [{order_id, material_id, released_at, priority, due_date, planned_start_at, open_quantity}]: requirements
+    --   of released orders not started nor cancelled;
+    p_requirements jsonb,
+    -- [{order_id, material_id, lot_id, open_quantity}]: what those requirements hold of each lot.
+    p_reservations jsonb,
+    -- Number of the first change written now (changes are numbered in sequence within the scenario).
+    p_first_change_number bigint,
+    -- [{event_kind, event_source_id, event_at, watermark_at}]: events at or before the watermark that the changes
+    -- written before do not reflect (they arrived late); any makes the call fail.
     p_late_events jsonb,
-    -- Named in the late-event error, so that it says what to rebuild.
-    p_model_name text default 'int_stock_reservations_allocated'
+    -- Named in the errors, so that they say what to rebuild.
+    p_model_name text
 )
 returns table (
-    scenario_id text,
+    change_number bigint,
+    event_at timestamp,
+    event_rank integer,
+    event_kind text,
+    event_source_id text,
     order_id text,
     material_id text,
     lot_id text,
-    reserved_quantity numeric,
-    short_quantity numeric,
-    lot_remaining_quantity numeric
+    change_kind text,
+    reserved_change_quantity numeric,
+    requirement_open_quantity numeric
 )
 language plpgsql
 volatile
@@ -122,231 +133,551 @@ set search_path = pg_catalog, pg_temp
 as $function$
 #variable_conflict use_column
 declare
-    requirement record;
-    lot record;
-    given_back record;
-    still_needed numeric;
-    taken numeric;
+    ev record;
+    item record;
     late_count integer;
     late_list text;
-    arrivals refcursor;
-    arrival record;
-    has_arrival boolean;
-    remaining numeric[];
-    has_return boolean;
-    next_return_scenario_id text;
-    next_return_at timestamp;
+    -- Lots, numbered once for the whole call (rsv_lot): physical balance, open reservations, whether in stock
+    -- (received and not expired), first of its holds (a list in order sequence of their requirements).
+    lot_ids text[];
+    lot_physical numeric[];
+    lot_reserved numeric[];
+    lot_in_stock boolean[];
+    lot_first_hold integer[];
+    lot_materials text[];
+    lot_expires timestamp[];
+    lot_received timestamp[];
+    -- Per material (materials[]), the lots that may have free stock (physical balance above open reservations),
+    -- in FEFO order (expires_at, received_at, lot id): a list from free_head through lot_next_free (0: end).
+    -- A lot joins it when stock is freed (received, or reservations released at a start or cancellation) and
+    -- leaves it, lazily, when a walk finds it with nothing free or expired: the walks stay short.
+    lot_next_free integer[];
+    lot_in_free boolean[];
+    materials text[] := '{}';
+    free_head integer[] := '{}';
+    freed_lots integer[];
+    -- Requirements, numbered once for the whole call in order sequence (rsv_req): material, open quantity,
+    -- planned start, whether active (released and neither started nor cancelled), first of its holds (a list in
+    -- lot id order). Releases come in order sequence, so the requirements released so far are 1..last_released.
+    req_orders text[];
+    req_materials text[];
+    req_open numeric[];
+    req_planned_start timestamp[];
+    req_active boolean[];
+    req_first_hold integer[];
+    last_released integer := 0;
+    -- Holds, numbered as they are made: what requirement hold_req holds of lot hold_lot, open; the next hold of
+    -- the same requirement and of the same lot (0: none).
+    hold_lot integer[] := '{}';
+    hold_req integer[] := '{}';
+    hold_open numeric[] := '{}';
+    hold_next_in_req integer[] := '{}';
+    hold_next_in_lot integer[] := '{}';
+    hold_in_lot boolean[] := '{}';
+    hold_count integer := 0;
+    -- Per material, a requirement number at or before its first active one: the walk of open requirements
+    -- starts there, past the long tail of those started or cancelled (null: none released yet).
+    floor_req integer[] := '{}';
+    v_next integer;
+    v_material integer;
+    v_hold integer;
+    v_new_hold integer;
+    h_previous integer;
+    h_next integer;
+    v_previous integer;
+    v_req integer;
+    v_lot integer;
+    new_floor integer;
+    lot_holds integer[];
+    hold_position integer;
+    next_change bigint := p_first_change_number;
+    should_fill boolean;
+    has_free_stock boolean;
+    serve_from timestamp;
+    free_quantity numeric;
+    taken numeric;
+    excess numeric;
 begin
-    -- 0. Events are processed once, in their time sequence. A release or a cancellation at or before the last
-    --    event already processed in its scenario would change stock that later events already used: refuse. A
-    --    row without an order says that the orders loaded up to that event are no longer the ones allocated.
+    -- 0. Events are applied once, in their sequence. One at or before the watermark that the stored changes do not
+    --    reflect would have changed stock or requirements that later events already used: refuse.
     select
         count(*),
         string_agg(
-            case
-                when late.order_id is null then format(
-                    '%s (the orders loaded up to %s are not the ones allocated)',
-                    late.scenario_id, late.watermark_at
-                )
-                else format(
-                    '%s/%s (%s %s, last processed %s)',
-                    late.scenario_id, late.order_id, late.event_kind, late.event_at, late.watermark_at
-                )
-            end,
-            '; ' order by late.scenario_id, late.event_at, late.order_id
+            format('%s %s at %s (last processed %s)', late.event_kind, late.event_source_id, late.event_at,
+                late.watermark_at),
+            '; ' order by late.event_at, late.event_kind, late.event_source_id
         )
     into late_count, late_list
     from jsonb_to_recordset(p_late_events) as late (
-        scenario_id text, order_id text, event_kind text, event_at timestamp, watermark_at timestamp
+        event_kind text, event_source_id text, event_at timestamp, watermark_at timestamp
     );
-
     if late_count > 0 then
         raise exception using
             message = format(
-                '%s: releases or cancellations arrived at or before the last event already processed in their '
-                'scenario, so they cannot be applied incrementally: %s. '
-                'Run a full refresh: dbt build --full-refresh -s %s',
-                p_model_name, left(late_list, 2000), p_model_name
+                '%s: scenario %s has events at or before the last instant already processed, which cannot be '
+                'applied incrementally: %s. Run a full refresh: dbt build --full-refresh -s %s',
+                p_model_name, p_scenario_id, left(late_list, 2000), p_model_name
             ),
             hint = format('dbt build --full-refresh -s %s', p_model_name);
     end if;
 
-    -- 1. The lots, numbered in reception order within scenario: the remaining quantity of lot number n lives in
-    --    remaining[n], in memory (updating rows would pile up row versions that every later lookup re-reads, all
-    --    inside this one transaction).
-    drop table if exists pg_temp.reservation_lots;
-    create temp table reservation_lots on commit drop as
-    select
-        lots.scenario_id, lots.material_id, lots.expires_at, lots.received_at, lots.lot_id, lots.is_qc_released,
-        lots.remaining_quantity,
-        cast(row_number() over (order by lots.scenario_id, lots.received_at, lots.lot_id) as integer) as lot_number
+    -- 1. The events and the carried state as rows, every lot and requirement numbered once, so that the walk
+    --    below keeps their state in arrays and lists, with no query per event. (Temporary tables would not do:
+    --    rows a transaction deletes stay in its own index scans until it commits, and this runs in one.)
+    drop table if exists pg_temp.rsv_event;
+    execute format(
+        'create temp table rsv_event on commit drop as '
+        'select event_at, event_rank, event_kind, event_source_id, released_at, priority, due_date, order_id, '
+        'material_id, lot_id, quantity, planned_start_at, received_at, expires_at '
+        'from %s where scenario_id = $1 and event_at >= $2 and event_at < $3',
+        p_events_relation
+    ) using p_scenario_id, p_events_from, p_events_to;
+    drop table if exists pg_temp.rsv_carried_lot;
+    create temp table rsv_carried_lot on commit drop as
+    select *
     from jsonb_to_recordset(p_lots) as lots (
-        scenario_id text, lot_id text, material_id text, received_at timestamp, expires_at timestamp,
-        is_qc_released boolean, remaining_quantity numeric
+        lot_id text, material_id text, received_at timestamp, expires_at timestamp, physical_quantity numeric
     );
-    select coalesce(array_agg(lots.remaining_quantity order by lots.lot_number), array[0::numeric])
-    into remaining
-    from reservation_lots as lots;
+    drop table if exists pg_temp.rsv_carried_req;
+    create temp table rsv_carried_req on commit drop as
+    select *
+    from jsonb_to_recordset(p_requirements) as reqs (
+        order_id text, material_id text, released_at timestamp, priority integer, due_date date,
+        planned_start_at timestamp, open_quantity numeric
+    );
 
-    -- 2. Returns still to come, in time order: those of orders reserved in earlier runs now, those of orders
-    --    reserved in this run as they are reserved (step 5). Lots that no release of this run can use are left out.
-    drop table if exists pg_temp.reservation_returns;
-    create temp table reservation_returns (
-        scenario_id text not null,
-        returned_at timestamp not null,
-        lot_number integer not null,
-        returned_quantity numeric not null
-    ) on commit drop;
-    create index on reservation_returns (scenario_id, returned_at);
-    insert into reservation_returns
-    select lots.scenario_id, returns.returned_at, lots.lot_number, returns.returned_quantity
-    from jsonb_to_recordset(p_returns) as returns (
-        scenario_id text, lot_id text, returned_quantity numeric, returned_at timestamp
-    )
-    inner join reservation_lots as lots
-        on returns.scenario_id = lots.scenario_id and returns.lot_id = lots.lot_id
-    where returns.returned_quantity > 0;
-    select returns.scenario_id, returns.returned_at
-    into next_return_scenario_id, next_return_at
-    from reservation_returns as returns
-    order by returns.scenario_id, returns.returned_at
-    limit 1;
-    has_return := found;
+    drop table if exists pg_temp.rsv_lot;
+    create temp table rsv_lot on commit drop as
+    select
+        lots.lot_id,
+        lots.material_id,
+        lots.expires_at,
+        lots.received_at,
+        cast(row_number() over (order by lots.lot_id) as integer) as lot_number
+    from (
+        select carried.lot_id, carried.material_id, carried.expires_at, carried.received_at
+        from rsv_carried_lot as carried
+        union all
+        select events.lot_id, events.material_id, events.expires_at, events.received_at
+        from rsv_event as events
+        where events.event_kind = 'receipt'
+    ) as lots;
+    create unique index on rsv_lot (lot_id);
+    select
+        coalesce(array_agg(lots.lot_id order by lots.lot_number), '{}'),
+        coalesce(array_agg(cast(0 as numeric) order by lots.lot_number), '{}'),
+        coalesce(array_agg(cast(0 as numeric) order by lots.lot_number), '{}'),
+        coalesce(array_agg(false order by lots.lot_number), '{}'),
+        coalesce(array_agg(0 order by lots.lot_number), '{}'),
+        coalesce(array_agg(lots.material_id order by lots.lot_number), '{}'),
+        coalesce(array_agg(lots.expires_at order by lots.lot_number), '{}'),
+        coalesce(array_agg(lots.received_at order by lots.lot_number), '{}'),
+        coalesce(array_agg(0 order by lots.lot_number), '{}'),
+        coalesce(array_agg(false order by lots.lot_number), '{}')
+    into lot_ids, lot_physical, lot_reserved, lot_in_stock, lot_first_hold, lot_materials, lot_expires,
+        lot_received, lot_next_free, lot_in_free
+    from rsv_lot as lots;
 
-    -- 3. Stock on hand: a FEFO index of the lots within scenario and material. Lots enter it as they arrive
-    --    (step 4), so it only ever holds lots received by the release being served and a FEFO walk never wades
-    --    through lots of the future. Its rows never change (remaining[] does).
-    drop table if exists pg_temp.reservation_stock;
-    create temp table reservation_stock (
-        scenario_id text not null,
-        material_id text not null,
-        expires_at timestamp not null,
-        received_at timestamp not null,
-        lot_id text not null,
-        lot_number integer not null,
-        primary key (scenario_id, material_id, expires_at, received_at, lot_id)
-    ) on commit drop;
 
-    -- Arrivals: the lots that pass the rule that does not depend on the order (QC released) and have stock now
-    -- or get some back in this run, in reception order within scenario.
-    open arrivals for
-        select lots.*
-        from reservation_lots as lots
-        where lots.is_qc_released
-            and (
-                lots.remaining_quantity > 0
-                or exists (select from reservation_returns as returns where returns.lot_number = lots.lot_number)
-            )
-        order by lots.lot_number;
-    fetch arrivals into arrival;
-    has_arrival := found;
+    drop table if exists pg_temp.rsv_req;
+    create temp table rsv_req on commit drop as
+    select
+        reqs.order_id,
+        reqs.material_id,
+        reqs.planned_start_at,
+        cast(
+            row_number() over (
+                order by reqs.released_at, reqs.priority, reqs.due_date, reqs.order_id, reqs.material_id
+            ) as integer
+        ) as req_number
+    from (
+        select
+            carried.order_id, carried.material_id, carried.released_at, carried.priority, carried.due_date,
+            carried.planned_start_at
+        from rsv_carried_req as carried
+        union all
+        select
+            events.order_id, events.material_id, events.released_at, events.priority, events.due_date,
+            events.planned_start_at
+        from rsv_event as events
+        where events.event_kind = 'release'
+    ) as reqs;
+    create unique index on rsv_req (order_id, material_id);
+    select
+        coalesce(array_agg(reqs.order_id order by reqs.req_number), '{}'),
+        coalesce(array_agg(reqs.material_id order by reqs.req_number), '{}'),
+        coalesce(array_agg(cast(0 as numeric) order by reqs.req_number), '{}'),
+        coalesce(array_agg(reqs.planned_start_at order by reqs.req_number), '{}'),
+        coalesce(array_agg(false order by reqs.req_number), '{}'),
+        coalesce(array_agg(0 order by reqs.req_number), '{}')
+    into req_orders, req_materials, req_open, req_planned_start, req_active, req_first_hold
+    from rsv_req as reqs;
+    select coalesce(array_agg(all_materials.material_id order by all_materials.material_id), '{}')
+    into materials
+    from (
+        select lots.material_id from rsv_lot as lots
+        union
+        select reqs.material_id from rsv_req as reqs
+    ) as all_materials;
+    free_head := array_fill(0, array[greatest(cardinality(materials), 1)]);
+    floor_req := array_fill(cast(null as integer), array[greatest(cardinality(materials), 1)]);
 
-    -- 4. Releases in the order sequence (released_at, priority, due date, order id). Materials of one order
-    --    never compete with each other (a lot holds one material), so their order is immaterial.
-    for requirement in
-        select req.*
-        from jsonb_to_recordset(p_requirements) as req (
-            scenario_id text, order_id text, material_id text, released_at timestamp, priority integer,
-            due_date date, planned_start_at timestamp, requirement_quantity numeric, cancelled_at timestamp
-        )
-        order by req.scenario_id, req.released_at, req.priority, req.due_date, req.order_id, req.material_id
+    -- 2. The carried state: lots in stock, active requirements (numbered first: released before any event
+    --    here), what they hold.
+    for item in
+        select carried.physical_quantity, lots.lot_number
+        from rsv_carried_lot as carried
+        inner join rsv_lot as lots on carried.lot_id = lots.lot_id
     loop
-        -- Cancellations up to this release give their stock back first: at the same instant, a cancellation
-        -- precedes a release, so a replacement released when its original is cancelled can use that stock.
-        if has_return
-            and (next_return_scenario_id, next_return_at) <= (requirement.scenario_id, requirement.released_at)
-        then
-            for given_back in
-                delete from reservation_returns as returns
-                where (returns.scenario_id, returns.returned_at) <= (requirement.scenario_id, requirement.released_at)
-                returning returns.lot_number, returns.returned_quantity
-            loop
-                remaining[given_back.lot_number] := remaining[given_back.lot_number] + given_back.returned_quantity;
-            end loop;
-            select returns.scenario_id, returns.returned_at
-            into next_return_scenario_id, next_return_at
-            from reservation_returns as returns
-            order by returns.scenario_id, returns.returned_at
-            limit 1;
-            has_return := found;
-        end if;
-
-        -- Receive every lot that has arrived by this release (received_at <= released_at, inclusive).
-        while has_arrival
-            and (arrival.scenario_id, arrival.received_at) <= (requirement.scenario_id, requirement.released_at)
-        loop
-            insert into reservation_stock
-            values (arrival.scenario_id, arrival.material_id, arrival.expires_at, arrival.received_at,
-                arrival.lot_id, arrival.lot_number);
-            fetch arrivals into arrival;
-            has_arrival := found;
-        end loop;
-
-        still_needed := requirement.requirement_quantity;
-
-        if still_needed > 0 then
-            -- 5. Lots eligible for this order, in FEFO order (expires_at, received_at, lot id): same material,
-            --    received by the release, not expired at the planned start (expires_at >= planned_start_at),
-            --    QC released (arrivals) and remaining > 0.
-            for lot in
-                select stock.*
-                from reservation_stock as stock
-                where stock.scenario_id = requirement.scenario_id
-                    and stock.material_id = requirement.material_id
-                    and stock.expires_at >= requirement.planned_start_at
-                    and stock.received_at <= requirement.released_at
-                order by stock.expires_at, stock.received_at, stock.lot_id
-            loop
-                continue when remaining[lot.lot_number] <= 0;
-
-                -- Partial reservation: take what the lot has, up to what is still needed.
-                taken := least(still_needed, remaining[lot.lot_number]);
-
-                -- Reservations are final: the lot's remaining quantity drops now, for every later order,
-                -- until the order is cancelled.
-                remaining[lot.lot_number] := remaining[lot.lot_number] - taken;
-                if requirement.cancelled_at is not null then
-                    insert into reservation_returns
-                    values (requirement.scenario_id, requirement.cancelled_at, lot.lot_number, taken);
-                    if not has_return or (requirement.scenario_id, requirement.cancelled_at)
-                        < (next_return_scenario_id, next_return_at)
-                    then
-                        next_return_scenario_id := requirement.scenario_id;
-                        next_return_at := requirement.cancelled_at;
-                        has_return := true;
-                    end if;
-                end if;
-
-                scenario_id := requirement.scenario_id;
-                order_id := requirement.order_id;
-                material_id := requirement.material_id;
-                lot_id := lot.lot_id;
-                reserved_quantity := taken;
-                short_quantity := 0;
-                lot_remaining_quantity := remaining[lot.lot_number];
-                return next;
-
-                still_needed := still_needed - taken;
-                exit when still_needed = 0;
-            end loop;
-        end if;
-
-        -- 6. What stays uncovered is the shortage ("falta") of this order and material; one closing row per
-        --    requirement, zero when fully reserved, so that reserved + short = requirement row by row.
-        scenario_id := requirement.scenario_id;
-        order_id := requirement.order_id;
-        material_id := requirement.material_id;
-        lot_id := null;
-        reserved_quantity := 0;
-        short_quantity := greatest(still_needed, 0);
-        lot_remaining_quantity := null;
-        return next;
+        lot_physical[item.lot_number] := item.physical_quantity;
+        lot_in_stock[item.lot_number] := true;
+    end loop;
+    for item in
+        select carried.open_quantity, reqs.req_number
+        from rsv_carried_req as carried
+        inner join rsv_req as reqs on carried.order_id = reqs.order_id and carried.material_id = reqs.material_id
+        order by reqs.req_number
+    loop
+        req_open[item.req_number] := item.open_quantity;
+        req_active[item.req_number] := true;
+        last_released := item.req_number;
+        v_material := array_position(materials, req_materials[item.req_number]);
+        floor_req[v_material] := coalesce(floor_req[v_material], item.req_number);
+    end loop;
+    for item in
+        select held.open_quantity, reqs.req_number, lots.lot_number
+        from jsonb_to_recordset(p_reservations) as held (
+            order_id text, material_id text, lot_id text, open_quantity numeric
+        )
+        inner join rsv_req as reqs on held.order_id = reqs.order_id and held.material_id = reqs.material_id
+        inner join rsv_lot as lots on held.lot_id = lots.lot_id
+        -- Each list is built by pushing to its front: the requirement's in descending lot id, the lot's in
+        -- descending order sequence, so that both read ascending.
+        order by held.lot_id desc, reqs.req_number desc
+    loop
+        hold_count := hold_count + 1;
+        hold_lot[hold_count] := item.lot_number;
+        hold_req[hold_count] := item.req_number;
+        hold_open[hold_count] := item.open_quantity;
+        hold_next_in_req[hold_count] := req_first_hold[item.req_number];
+        req_first_hold[item.req_number] := hold_count;
+        hold_next_in_lot[hold_count] := 0;
+        hold_in_lot[hold_count] := true;
+        lot_reserved[item.lot_number] := lot_reserved[item.lot_number] + item.open_quantity;
+    end loop;
+    -- The lots' lists, each in ascending order sequence.
+    for item in
+        select holds.hold_number
+        from unnest(hold_req, hold_lot) with ordinality as holds (req_number, lot_number, hold_number)
+        order by holds.req_number desc
+    loop
+        v_lot := hold_lot[item.hold_number];
+        hold_next_in_lot[item.hold_number] := lot_first_hold[v_lot];
+        lot_first_hold[v_lot] := item.hold_number;
     end loop;
 
-    close arrivals;
-    drop table if exists pg_temp.reservation_stock;
-    drop table if exists pg_temp.reservation_returns;
-    drop table if exists pg_temp.reservation_lots;
+    -- The lots with free stock, each material's list built by pushing to its front in descending FEFO order.
+    for item in
+        select lots.lot_number
+        from rsv_carried_lot as carried
+        inner join rsv_lot as lots on carried.lot_id = lots.lot_id
+        order by carried.expires_at desc, carried.received_at desc, carried.lot_id desc
+    loop
+        v_lot := item.lot_number;
+        if lot_physical[v_lot] > lot_reserved[v_lot] then
+            v_material := array_position(materials, lot_materials[v_lot]);
+            lot_next_free[v_lot] := free_head[v_material];
+            free_head[v_material] := v_lot;
+            lot_in_free[v_lot] := true;
+        end if;
+    end loop;
+
+    -- 3. The events, in their sequence.
+    for ev in
+        select events.*, lots.lot_number, reqs.req_number
+        from rsv_event as events
+        left join rsv_lot as lots on events.lot_id = lots.lot_id
+        left join rsv_req as reqs on events.order_id = reqs.order_id and events.material_id = reqs.material_id
+        order by events.event_at, events.event_rank, events.released_at, events.priority, events.due_date,
+            events.order_id, events.event_kind = 'issue', events.event_source_id, events.material_id
+    loop
+        should_fill := false;
+        freed_lots := '{}';
+        event_at := ev.event_at;
+        event_rank := ev.event_rank;
+        event_kind := ev.event_kind;
+        event_source_id := ev.event_source_id;
+
+        if ev.event_kind = 'receipt' then
+            -- The lot enters available stock and fills the open requirements of its material.
+            lot_physical[ev.lot_number] := ev.quantity;
+            lot_in_stock[ev.lot_number] := true;
+            freed_lots := array[ev.lot_number];
+            should_fill := true;
+
+        elsif ev.event_kind = 'release' then
+            -- The requirement is reserved FEFO from the available eligible lots (step 4, for it alone); the rest
+            -- stays open.
+            req_open[ev.req_number] := ev.quantity;
+            req_active[ev.req_number] := true;
+            last_released := ev.req_number;
+            v_material := array_position(materials, ev.material_id);
+            floor_req[v_material] := coalesce(floor_req[v_material], ev.req_number);
+
+        elsif ev.event_kind in ('cancellation', 'start') then
+            -- A cancellation gives the order's holds back to their lots, which then fill the open requirements
+            -- of others; a start issues them (goods issue), and what is still open is its shortage at start.
+            if ev.req_number is not null and req_active[ev.req_number] then
+                req_active[ev.req_number] := false;
+                v_hold := req_first_hold[ev.req_number];
+                while v_hold > 0 loop
+                    if hold_open[v_hold] > 0 then
+                        v_lot := hold_lot[v_hold];
+                        lot_reserved[v_lot] := lot_reserved[v_lot] - hold_open[v_hold];
+                        freed_lots := freed_lots || v_lot;
+                        change_number := next_change;
+                        next_change := next_change + 1;
+                        order_id := ev.order_id;
+                        material_id := ev.material_id;
+                        lot_id := lot_ids[v_lot];
+                        change_kind := case when ev.event_kind = 'start' then 'issued' else 'returned' end;
+                        reserved_change_quantity := -hold_open[v_hold];
+                        requirement_open_quantity := req_open[ev.req_number];
+                        return next;
+                        hold_open[v_hold] := 0;
+                    end if;
+                    v_hold := hold_next_in_req[v_hold];
+                end loop;
+                change_number := next_change;
+                next_change := next_change + 1;
+                order_id := ev.order_id;
+                material_id := ev.material_id;
+                lot_id := null;
+                change_kind := case when ev.event_kind = 'start' then 'started' else 'cancelled' end;
+                reserved_change_quantity := 0;
+                requirement_open_quantity := req_open[ev.req_number];
+                return next;
+                should_fill := ev.event_kind = 'cancellation';
+            end if;
+
+        elsif ev.event_kind in ('issue', 'movement', 'expiry') then
+            -- Stock leaves the lot physically, or all of it stops being usable (expiry). The reservations no
+            -- longer covered end: on an expiry all of them, in order sequence; on an issue or a movement those
+            -- last in order sequence, as far as what is left falls short. Their requirements are open again.
+            if ev.lot_number is not null and lot_in_stock[ev.lot_number] then
+                v_lot := ev.lot_number;
+                if ev.event_kind = 'expiry' then
+                    lot_in_stock[v_lot] := false;
+                    excess := lot_reserved[v_lot];
+                    should_fill := true;
+                else
+                    if ev.quantity > lot_physical[v_lot] then
+                        raise exception using message = format(
+                            '%s: lot %s of scenario %s gives %s at %s (%s %s) but holds %s',
+                            p_model_name, ev.lot_id, p_scenario_id, ev.quantity, ev.event_at, ev.event_kind,
+                            ev.event_source_id, lot_physical[v_lot]
+                        );
+                    end if;
+                    lot_physical[v_lot] := lot_physical[v_lot] - ev.quantity;
+                    excess := lot_reserved[v_lot] - lot_physical[v_lot];
+                    should_fill := excess > 0;
+                end if;
+                if excess > 0 then
+                    -- The lot's holds, ascending in order sequence; an issue or a movement walks them backwards.
+                    lot_holds := '{}';
+                    v_hold := lot_first_hold[v_lot];
+                    while v_hold > 0 loop
+                        if hold_open[v_hold] > 0 then
+                            lot_holds := lot_holds || v_hold;
+                        end if;
+                        v_hold := hold_next_in_lot[v_hold];
+                    end loop;
+                    for hold_position in 1 .. coalesce(array_length(lot_holds, 1), 0) loop
+                        exit when excess <= 0;
+                        if ev.event_kind = 'expiry' then
+                            v_hold := lot_holds[hold_position];
+                        else
+                            v_hold := lot_holds[array_length(lot_holds, 1) + 1 - hold_position];
+                        end if;
+                        v_req := hold_req[v_hold];
+                        taken := least(hold_open[v_hold], excess);
+                        hold_open[v_hold] := hold_open[v_hold] - taken;
+                        lot_reserved[v_lot] := lot_reserved[v_lot] - taken;
+                        req_open[v_req] := req_open[v_req] + taken;
+                        excess := excess - taken;
+                        change_number := next_change;
+                        next_change := next_change + 1;
+                        order_id := req_orders[v_req];
+                        material_id := req_materials[v_req];
+                        lot_id := ev.lot_id;
+                        change_kind := case when ev.event_kind = 'expiry' then 'expired' else 'displaced' end;
+                        reserved_change_quantity := -taken;
+                        requirement_open_quantity := req_open[v_req];
+                        return next;
+                    end loop;
+                end if;
+            end if;
+        end if;
+
+        -- 4. Open requirements take the stock available now, in order sequence (on a release, the one released
+        --    alone), each FEFO among its eligible lots: in stock, expires_at >= its planned start. A lot that
+        --    expired before now is out of stock, so the walk starts at now or the planned start, whichever later.
+        v_material := array_position(materials, ev.material_id);
+        -- A material no lot in stock and no requirement has (a lot refused at reception, discarded): nothing to
+        -- fill, nothing to list.
+        continue when v_material is null;
+        -- Lots with stock freed now join their material's free list at their FEFO place.
+        foreach v_lot in array freed_lots loop
+            continue when lot_in_free[v_lot] or not lot_in_stock[v_lot] or lot_physical[v_lot] <= lot_reserved[v_lot];
+            v_previous := 0;
+            v_next := free_head[v_material];
+            while v_next > 0 and (lot_expires[v_next], lot_received[v_next], lot_ids[v_next])
+                < (lot_expires[v_lot], lot_received[v_lot], lot_ids[v_lot])
+            loop
+                v_previous := v_next;
+                v_next := lot_next_free[v_next];
+            end loop;
+            lot_next_free[v_lot] := v_next;
+            if v_previous = 0 then
+                free_head[v_material] := v_lot;
+            else
+                lot_next_free[v_previous] := v_lot;
+            end if;
+            lot_in_free[v_lot] := true;
+        end loop;
+        -- The free list drops, from its front, the lots with nothing free or expired: then it has free stock
+        -- when it is not empty.
+        v_lot := free_head[v_material];
+        while v_lot > 0 and (not lot_in_stock[v_lot] or lot_physical[v_lot] <= lot_reserved[v_lot]) loop
+            lot_in_free[v_lot] := false;
+            v_lot := lot_next_free[v_lot];
+        end loop;
+        free_head[v_material] := v_lot;
+        has_free_stock := v_lot > 0 and (should_fill or ev.event_kind = 'release');
+        if has_free_stock then
+            if ev.event_kind = 'release' then
+                v_req := ev.req_number;
+            else
+                v_req := coalesce(floor_req[v_material], last_released + 1);
+            end if;
+            new_floor := null;
+            while v_req <= last_released loop
+                if req_active[v_req] and req_materials[v_req] = ev.material_id then
+                    new_floor := coalesce(new_floor, v_req);
+                    if req_open[v_req] > 0 then
+                        serve_from := req_planned_start[v_req];
+                        v_previous := 0;
+                        v_lot := free_head[v_material];
+                        while v_lot > 0 loop
+                            v_next := lot_next_free[v_lot];
+                            free_quantity := lot_physical[v_lot] - lot_reserved[v_lot];
+                            if not lot_in_stock[v_lot] or free_quantity <= 0 then
+                                -- Nothing free: out of the list.
+                                lot_in_free[v_lot] := false;
+                                if v_previous = 0 then
+                                    free_head[v_material] := v_next;
+                                else
+                                    lot_next_free[v_previous] := v_next;
+                                end if;
+                                v_lot := v_next;
+                                continue;
+                            end if;
+                            if lot_expires[v_lot] < serve_from then
+                                v_previous := v_lot;
+                                v_lot := v_next;
+                                continue;
+                            end if;
+                            taken := least(free_quantity, req_open[v_req]);
+                            -- The requirement's hold of this lot, or a new one in both lists at its place.
+                            h_previous := 0;
+                            v_hold := req_first_hold[v_req];
+                            while v_hold > 0 and lot_ids[hold_lot[v_hold]] < lot_ids[v_lot] loop
+                                h_previous := v_hold;
+                                v_hold := hold_next_in_req[v_hold];
+                            end loop;
+                            if v_hold = 0 or hold_lot[v_hold] <> v_lot then
+                                hold_count := hold_count + 1;
+                                hold_lot[hold_count] := v_lot;
+                                hold_req[hold_count] := v_req;
+                                hold_open[hold_count] := 0;
+                                hold_in_lot[hold_count] := false;
+                                hold_next_in_req[hold_count] := v_hold;
+                                if h_previous = 0 then
+                                    req_first_hold[v_req] := hold_count;
+                                else
+                                    hold_next_in_req[h_previous] := hold_count;
+                                end if;
+                                v_hold := hold_count;
+                            end if;
+                            if not hold_in_lot[v_hold] then
+                                -- Into the lot's list at its place in order sequence; the walk drops the holds
+                                -- it meets that are closed (a lot long in stock is held by many orders in turn).
+                                v_new_hold := v_hold;
+                                h_previous := 0;
+                                v_hold := lot_first_hold[v_lot];
+                                while v_hold > 0 and (hold_open[v_hold] <= 0 or hold_req[v_hold] < v_req) loop
+                                    h_next := hold_next_in_lot[v_hold];
+                                    if hold_open[v_hold] <= 0 then
+                                        hold_in_lot[v_hold] := false;
+                                        if h_previous = 0 then
+                                            lot_first_hold[v_lot] := h_next;
+                                        else
+                                            hold_next_in_lot[h_previous] := h_next;
+                                        end if;
+                                    else
+                                        h_previous := v_hold;
+                                    end if;
+                                    v_hold := h_next;
+                                end loop;
+                                hold_next_in_lot[v_new_hold] := v_hold;
+                                if h_previous = 0 then
+                                    lot_first_hold[v_lot] := v_new_hold;
+                                else
+                                    hold_next_in_lot[h_previous] := v_new_hold;
+                                end if;
+                                hold_in_lot[v_new_hold] := true;
+                                v_hold := v_new_hold;
+                            end if;
+                            hold_open[v_hold] := hold_open[v_hold] + taken;
+                            lot_reserved[v_lot] := lot_reserved[v_lot] + taken;
+                            req_open[v_req] := req_open[v_req] - taken;
+                            change_number := next_change;
+                            next_change := next_change + 1;
+                            order_id := req_orders[v_req];
+                            material_id := ev.material_id;
+                            lot_id := lot_ids[v_lot];
+                            change_kind := 'reserved';
+                            reserved_change_quantity := taken;
+                            requirement_open_quantity := req_open[v_req];
+                            return next;
+                            exit when req_open[v_req] <= 0;
+                            v_previous := v_lot;
+                            v_lot := v_next;
+                        end loop;
+                    end if;
+                end if;
+                exit when ev.event_kind = 'release';
+                v_req := v_req + 1;
+            end loop;
+            if ev.event_kind <> 'release' then
+                floor_req[v_material] := coalesce(new_floor, last_released + 1);
+            end if;
+        end if;
+
+        -- What a release left open is its shortage at release.
+        if ev.event_kind = 'release' then
+            change_number := next_change;
+            next_change := next_change + 1;
+            order_id := ev.order_id;
+            material_id := ev.material_id;
+            lot_id := null;
+            change_kind := 'released';
+            reserved_change_quantity := 0;
+            requirement_open_quantity := req_open[ev.req_number];
+            return next;
+        end if;
+    end loop;
+
     return;
 end;
 $function$

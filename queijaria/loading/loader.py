@@ -499,6 +499,22 @@ def _wait_for_other_loads(cursor: pg_cursor, reporter: Reporter) -> None:
         time.sleep(LOAD_POLL_SECONDS)
 
 
+def _analyze(conn: pg_connection, result: LoadResult) -> None:
+    """Planner statistics of the tables just loaded, at once: dbt builds right after a load, and a plan made on a
+    freshly copied table without statistics can cost minutes (autovacuum would only get to it later)."""
+    loaded = sorted({load.dataset for load in result.loads if load.rows})
+    if not loaded:
+        return
+    conn.autocommit = True
+    try:
+        with conn.cursor() as cursor:
+            cursor.execute(
+                sql.SQL("analyze {}").format(sql.SQL(", ").join(sql.SQL(BY_NAME[name].table) for name in loaded))
+            )
+    finally:
+        conn.autocommit = False
+
+
 def load(
     out: Path = DEFAULT_OUT,
     scenarios: Sequence[str] | None = None,
@@ -542,6 +558,7 @@ def load(
                 getattr(job, step.mode)(step.batch)
         committing = True
         conn.commit()
+        _analyze(conn, result)
     except BaseException as error:
         failure = failures.clear_error(conn, error, committing=committing)
         if failure is error:

@@ -1,7 +1,9 @@
 """`queijaria report`: export the shortage report (marts.fct_material_shortages) and summarise it per scenario.
 
-Writes reports/faltas_reserva_report.csv, the file the original project produced: one row per scenario,
-production order and material short at the order's release, quantities in the material's unit.
+Writes reports/faltas_reserva_report.csv, the file the original project produced, as a planner reads it each
+morning (DOMAIN.md §3): the open requirements of released orders that stock does not cover, those that no
+scheduled receipt covers either first, then those a purchase order or the milk collection plan would cover before
+the planned start, with which one and when. Quantities in the material's unit.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ DEFAULT_OUT = PROJECT_ROOT / "reports" / "faltas_reserva_report.csv"
 
 COLUMNS = (
     "scenario_id",
+    "coverage_status",
     "order_id",
     "product_id",
     "product_name",
@@ -37,35 +40,60 @@ COLUMNS = (
     "priority",
     "planned_kg",
     "required_quantity",
-    "reserved_quantity",
-    "short_quantity",
+    "short_at_release_quantity",
+    "open_quantity",
     "unit",
+    "projected_covering_receipt_id",
+    "projected_covered_at",
     "days_until_start",
 )
 
+# The morning report: the open requirements of released orders (not started yet) that stock does not cover, those
+# no scheduled receipt covers either first, each scenario's earliest start first.
 EXPORT_SQL = f"""
 select {", ".join(COLUMNS)}
 from marts.fct_material_shortages
-order by scenario_id, planned_start_at, order_id, material_id
+where requirement_status = 'open' and open_quantity > 0
+order by
+    scenario_id,
+    case coverage_status when 'uncovered' then 0 else 1 end,
+    planned_start_at,
+    order_id,
+    material_id
 """
 
 SUMMARY_SQL = """
 select
-    scenarios.scenario_id,
-    count(distinct shortages.order_id) as orders_short,
-    count(shortages.material_id) as shortage_lines,
-    coalesce(sum(shortages.short_quantity) filter (where shortages.unit = 'L'), 0) as short_l,
-    coalesce(sum(shortages.short_quantity) filter (where shortages.unit = 'kg'), 0) as short_kg,
-    min(shortages.days_until_start) as min_days_until_start
-from (select distinct scenario_id from intermediate.int_stock_reservations_allocated) as scenarios
+    requirements.scenario_id,
+    count(shortages.order_id) filter (where shortages.coverage_status = 'uncovered') as uncovered_lines,
+    count(shortages.order_id) filter (
+        where shortages.coverage_status = 'covered_by_scheduled_receipts'
+    ) as scheduled_lines,
+    coalesce(
+        sum(shortages.open_quantity) filter (where shortages.coverage_status = 'uncovered' and shortages.unit = 'L'),
+        0
+    ) as uncovered_l,
+    coalesce(
+        sum(shortages.open_quantity) filter (where shortages.coverage_status = 'uncovered' and shortages.unit = 'kg'),
+        0
+    ) as uncovered_kg,
+    count(distinct requirements.order_id) filter (where requirements.is_short_at_start) as orders_short_at_start,
+    count(distinct requirements.order_id) filter (where requirements.requirement_status = 'started')
+        as orders_started
+from intermediate.int_material_requirements_reserved as requirements
 left join marts.fct_material_shortages as shortages
-    on scenarios.scenario_id = shortages.scenario_id
-group by scenarios.scenario_id
-order by scenarios.scenario_id
+    on
+        requirements.scenario_id = shortages.scenario_id
+        and requirements.order_id = shortages.order_id
+        and requirements.material_id = shortages.material_id
+        and shortages.requirement_status = 'open'
+        and shortages.open_quantity > 0
+group by requirements.scenario_id
+order by requirements.scenario_id
 """
 
 # Exported quantities keep 3 decimals (the raw data's precision); the mart keeps exact numerics.
-ROUNDED = {"planned_kg", "required_quantity", "reserved_quantity", "short_quantity"}
+ROUNDED = {"planned_kg", "required_quantity", "short_at_release_quantity", "open_quantity"}
 
 
 def _cell(column: str, value: object) -> object:
@@ -108,11 +136,12 @@ def summary_lines(conn: psycopg2.extensions.connection) -> list[str]:
     with conn.cursor() as cursor:
         cursor.execute(SUMMARY_SQL)
         lines = []
-        for scenario_id, orders, lines_short, short_l, short_kg, min_days in cursor.fetchall():
-            lead = "" if min_days is None else f", tightest {min_days} day(s) before start"
+        for scenario_id, uncovered, scheduled, uncovered_l, uncovered_kg, short_at_start, started in cursor.fetchall():
+            share = f" ({short_at_start / started:.1%})" if started else ""
             lines.append(
-                f"{scenario_id}: {orders} order(s) short, {lines_short} order-material line(s), "
-                f"{short_l:,.1f} L and {short_kg:,.1f} kg short{lead}"
+                f"{scenario_id}: {uncovered} open requirement(s) uncovered ({uncovered_l:,.1f} L, {uncovered_kg:,.1f} "
+                f"kg), {scheduled} covered by scheduled receipts; {short_at_start} of {started} order(s) started "
+                f"short{share}"
             )
     return lines
 
@@ -138,7 +167,7 @@ def _out_problem(out: Path) -> str | None:
 def report(
     out: Annotated[Path, typer.Option(help="CSV file to write.")] = DEFAULT_OUT,
 ) -> None:
-    """Export the shortage report to reports/faltas_reserva_report.csv and print one line per scenario."""
+    """Write the morning shortage report to reports/faltas_reserva_report.csv and print one line per scenario."""
     problem = _out_problem(out)
     if problem is not None:
         raise _fail(problem)
@@ -155,7 +184,7 @@ def report(
         missing = (error.diag.message_primary if error.diag else None) or "marts.fct_material_shortages is missing"
         raise _fail(f"{missing}: run `make build` (dbt build) first") from error
     except psycopg2.Error as error:
-        reads = "marts.fct_material_shortages and intermediate.int_stock_reservations_allocated"
+        reads = "marts.fct_material_shortages and intermediate.int_material_requirements_reserved"
         raise _fail(query_failure(error, settings, reads)) from error
     finally:
         conn.close()
@@ -165,4 +194,4 @@ def report(
         raise _fail(f"cannot write {out}: {error.strerror or error}; nothing was written") from error
     for line in lines:
         typer.echo(line)
-    Console().print(f"{len(rows)} shortage row(s) written to {escape(str(out))}", soft_wrap=True, highlight=False)
+    Console().print(f"{len(rows)} open requirement(s) written to {escape(str(out))}", soft_wrap=True, highlight=False)

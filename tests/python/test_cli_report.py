@@ -21,22 +21,34 @@ HEADER = ",".join(COLUMNS)
 
 
 def make_marts(settings: ConnectionSettings, with_intermediate: bool) -> None:
-    """The two relations the report reads, with one shortage: what `dbt build` makes, in miniature."""
+    """The two relations the report reads, in miniature: one requirement open and uncovered, one open that a purchase
+    order covers and starting earlier, one short at the start of an order started (history, not in the report)."""
     columns = ", ".join(f"{column} text" for column in COLUMNS)
     with connect(settings) as conn, conn.cursor() as cursor:
-        cursor.execute(f"create schema marts; create table marts.fct_material_shortages ({columns})")
         cursor.execute(
-            "alter table marts.fct_material_shortages alter column short_quantity type numeric using null, "
+            f"create schema marts; create table marts.fct_material_shortages ({columns}, requirement_status text, "
+            "is_short_at_start boolean)"
+        )
+        cursor.execute(
+            "alter table marts.fct_material_shortages alter column open_quantity type numeric using null, "
             "alter column days_until_start type integer using null"
         )
         cursor.execute(
-            "insert into marts.fct_material_shortages (scenario_id, order_id, material_id, unit, short_quantity, "
-            "days_until_start) values ('baseline', 'OP-1', 'MILK', 'L', 12.5, 2)"
+            "insert into marts.fct_material_shortages (scenario_id, coverage_status, order_id, material_id, unit, "
+            "open_quantity, planned_start_at, projected_covering_receipt_id, days_until_start, requirement_status, "
+            "is_short_at_start) values "
+            "('baseline', 'uncovered', 'OP-1', 'MILK', 'L', 12.5, '2025-03-05 06:00', null, 2, 'open', false), "
+            "('baseline', 'covered_by_scheduled_receipts', 'OP-2', 'CREAM', 'kg', 3, '2025-03-04 06:00', "
+            "'PUR-CREAM-0001', 1, 'open', false), "
+            "('baseline', 'uncovered', 'OP-0', 'MILK', 'L', null, '2025-03-01 06:00', null, 1, 'started', true)"
         )
         if with_intermediate:
             cursor.execute(
-                "create schema intermediate; create table intermediate.int_stock_reservations_allocated "
-                "as select 'baseline'::text as scenario_id"
+                "create schema intermediate; create table intermediate.int_material_requirements_reserved as "
+                "select * from (values ('baseline', 'OP-1', 'MILK', 'open', false), "
+                "('baseline', 'OP-2', 'CREAM', 'open', false), ('baseline', 'OP-0', 'MILK', 'started', true), "
+                "('baseline', 'OP-9', 'MILK', 'started', false)) "
+                "as requirements (scenario_id, order_id, material_id, requirement_status, is_short_at_start)"
             )
     conn.close()
 
@@ -83,9 +95,19 @@ def test_the_report_is_written_into_new_folders(built: ConnectionSettings, tmp_p
     out = tmp_path / "new" / "folders" / "shortages.csv"
     result = report(built, "--out", str(out))
     assert result.returncode == 0, result.stderr
-    assert out.read_text().splitlines()[0] == HEADER
-    assert out.read_text().splitlines()[1].startswith("baseline,OP-1,")
-    assert "baseline: 1 order(s) short" in result.stdout and f"1 shortage row(s) written to {out}" in result.stdout
+    lines = out.read_text().splitlines()
+    assert lines[0] == HEADER
+    # Open requirements only, the uncovered first although it starts later, then what a purchase order covers.
+    assert [line.split(",")[:3] for line in lines[1:]] == [
+        ["baseline", "uncovered", "OP-1"],
+        ["baseline", "covered_by_scheduled_receipts", "OP-2"],
+    ]
+    assert "PUR-CREAM-0001" in lines[2]
+    assert (
+        "baseline: 1 open requirement(s) uncovered (12.5 L, 0.0 kg), 1 covered by scheduled receipts; "
+        "1 of 2 order(s) started short (50.0%)" in result.stdout
+    ), result.stdout
+    assert f"2 open requirement(s) written to {out}" in result.stdout
     assert [path.name for path in out.parent.iterdir()] == ["shortages.csv"]  # no partial file left behind
 
 
@@ -125,7 +147,7 @@ def test_a_file_of_the_kernel_that_cannot_be_created_is_one_message(built: Conne
 def test_a_failed_query_leaves_the_earlier_report_as_it_was(half_built: ConnectionSettings, tmp_path: Path) -> None:
     out = tmp_path / "shortages.csv"
     out.write_text("the earlier report\n")
-    missing = 'relation "intermediate.int_stock_reservations_allocated" does not exist'
+    missing = 'relation "intermediate.int_material_requirements_reserved" does not exist'
     assert_refused(report(half_built, "--out", str(out)), f"{missing}: run `make build` (dbt build) first")
     assert out.read_text() == "the earlier report\n"
     assert [path.name for path in tmp_path.iterdir()] == ["shortages.csv"]

@@ -1,12 +1,10 @@
--- Invariant (DOMAIN.md §3): no reservation from a lot that fails the rule: same material, received by the
--- release, not expired at the planned start (expires_at ≥ planned_start_at), QC released.
--- Returns the offending reservations.
-
+-- DOMAIN.md §3: a lot is reserved for an order only when it is of the same material, received and QC released,
+-- expires at or after the order's planned start, and not expired. A row is a reservation that breaks one.
 with
 
-allocations as (
+reservation_changes as (
 
-    select * from {{ ref('int_stock_reservations_allocated') }}
+    select * from {{ ref('int_reservation_changes_applied') }}
 
 ),
 
@@ -16,35 +14,41 @@ stock_lots as (
 
 ),
 
-final as (
+requirements as (
 
-    select
-        allocations.stock_allocation_key,
-        allocations.scenario_id,
-        allocations.order_id,
-        allocations.lot_id,
-        allocations.material_id,
-        stock_lots.material_id as lot_material_id,
-        allocations.released_at,
-        stock_lots.received_at,
-        allocations.planned_start_at,
-        stock_lots.expires_at,
-        stock_lots.qc_status
-    from allocations
-    left join stock_lots
-        on
-            allocations.scenario_id = stock_lots.scenario_id
-            and allocations.lot_id = stock_lots.lot_id
-    where
-        allocations.lot_id is not null
-        and (
-            stock_lots.lot_id is null
-            or stock_lots.material_id != allocations.material_id
-            or stock_lots.received_at > allocations.released_at
-            or stock_lots.expires_at < allocations.planned_start_at
-            or not stock_lots.is_qc_released
-        )
+    select * from {{ ref('int_material_requirements_exploded') }}
 
 )
 
-select * from final
+select
+    reservation_changes.scenario_id,
+    reservation_changes.order_id,
+    reservation_changes.lot_id,
+    reservation_changes.event_at,
+    stock_lots.material_id as lot_material_id,
+    reservation_changes.material_id,
+    stock_lots.is_qc_released,
+    stock_lots.received_at,
+    stock_lots.expires_at,
+    requirements.planned_start_at
+from reservation_changes
+left join stock_lots
+    on
+        reservation_changes.scenario_id = stock_lots.scenario_id
+        and reservation_changes.lot_id = stock_lots.lot_id
+inner join requirements
+    on
+        reservation_changes.scenario_id = requirements.scenario_id
+        and reservation_changes.order_id = requirements.order_id
+        and reservation_changes.material_id = requirements.material_id
+where
+    reservation_changes.change_kind = 'reserved'
+    and (
+        stock_lots.lot_id is null
+        or stock_lots.material_id <> reservation_changes.material_id
+        or not stock_lots.is_qc_released
+        or stock_lots.received_at > reservation_changes.event_at
+        or stock_lots.expires_at < requirements.planned_start_at
+        or stock_lots.expires_at < reservation_changes.event_at
+        or reservation_changes.event_at < requirements.released_at
+    )

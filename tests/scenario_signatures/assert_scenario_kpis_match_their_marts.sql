@@ -87,7 +87,14 @@ shortage_totals as (
 
     select
         scenario_id,
-        sum(short_quantity) as short_l
+        -- The shortage that counts: still open at the start, or open now for an order not started yet.
+        sum(
+            case requirement_status
+                when 'started' then short_at_start_quantity
+                when 'open' then open_quantity
+                else 0
+            end
+        ) as short_l
     from material_shortages
     where unit = 'L'
     group by scenario_id

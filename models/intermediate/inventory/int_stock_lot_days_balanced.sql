@@ -10,9 +10,10 @@
       last day); its expiry day is the day that instant falls in (the day before, for midnight): at the end of
       that day what is left without a movement is written off (expired_quantity, 0 when every leftover has its
       movement) and it is no longer on hand;
-    - a reservation is held from the order's release until the order starts (its materials are issued then) or
-      is cancelled (its reservation given back, int_stock_reservations_allocated.returned_at); it is at risk
-      when the lot expires before the order's start (its actual start, or for an order not started yet the
+    - reserved at the end of a day = what orders hold of the lot then, the sum of the reservation's changes
+      through that day (int_reservation_changes_applied, DOMAIN.md §3), on the days the lot is on hand (it never
+      exceeds the balance: the reservation keeps what is held within what is physically there); at risk, what of
+      it orders hold that start after the lot expires (their actual start, or for an order not started yet the
       later of its planned start and the day after the data horizon, the earliest it can still start).
 -#}
 
@@ -42,9 +43,9 @@ stock_movements as (
 
 ),
 
-stock_allocations as (
+reservation_changes as (
 
-    select * from {{ ref('int_stock_reservations_allocated') }}
+    select * from {{ ref('int_reservation_changes_applied') }}
 
 ),
 
@@ -149,58 +150,56 @@ lot_day_balances as (
 
 ),
 
--- Reservations held at the end of a day: from the order's release to the eve of its start (to the horizon
--- while it has not started) or of its cancellation, and only while the lot is on hand (to the eve of its expiry
--- day). A cancelled order's reservation is given back, never at risk.
-held_reservations as (
+-- What orders hold of each lot changes with the reservation's events; summed per lot and day, and at risk when
+-- the holding order starts after the lot expires (never a cancelled order's: it gives its holds back).
+daily_reservation_changes as (
 
     select
-        stock_allocations.scenario_id,
-        stock_allocations.lot_id,
-        stock_allocations.reserved_quantity,
-        cast(stock_allocations.released_at as date) as held_from_date,
-        least(
-            coalesce(cast(production_orders.actual_start_at as date) - 1, data_horizons.data_last_date),
-            cast(coalesce(stock_allocations.returned_at, production_orders.cancelled_at) as date) - 1,
-            released_lots.expiry_date - 1
-        ) as held_through_date,
-        coalesce(stock_allocations.returned_at, production_orders.cancelled_at) is null
-        and released_lots.expires_at < coalesce(
-            production_orders.actual_start_at,
-            greatest(production_orders.planned_start_at, cast(data_horizons.data_last_date + 1 as timestamp))
-        ) as is_at_risk
-    from stock_allocations
-    inner join production_orders
-        on
-            stock_allocations.scenario_id = production_orders.scenario_id
-            and stock_allocations.order_id = production_orders.order_id
+        reservation_changes.scenario_id,
+        reservation_changes.lot_id,
+        cast(reservation_changes.event_at as date) as stock_date,
+        sum(reservation_changes.reserved_change_quantity) as reserved_change_quantity,
+        coalesce(
+            sum(reservation_changes.reserved_change_quantity) filter (
+                where production_orders.cancelled_at is null and released_lots.expires_at < coalesce(
+                    production_orders.actual_start_at,
+                    greatest(production_orders.planned_start_at, cast(released_lots.data_last_date + 1 as timestamp))
+                )
+            ),
+            0
+        ) as at_risk_change_quantity
+    from reservation_changes
     inner join released_lots
         on
-            stock_allocations.scenario_id = released_lots.scenario_id
-            and stock_allocations.lot_id = released_lots.lot_id
-    inner join data_horizons
-        on stock_allocations.scenario_id = data_horizons.scenario_id
-    where stock_allocations.allocation_kind = 'reservation'
+            reservation_changes.scenario_id = released_lots.scenario_id
+            and reservation_changes.lot_id = released_lots.lot_id
+    inner join production_orders
+        on
+            reservation_changes.scenario_id = production_orders.scenario_id
+            and reservation_changes.order_id = production_orders.order_id
+    group by reservation_changes.scenario_id, reservation_changes.lot_id, cast(reservation_changes.event_at as date)
 
 ),
 
 lot_day_reservations as (
 
     select
-        held_reservations.scenario_id,
-        held_reservations.lot_id,
-        cast(held_day.day_start_at as date) as stock_date,
-        sum(held_reservations.reserved_quantity) as reserved_quantity,
-        coalesce(sum(held_reservations.reserved_quantity) filter (where held_reservations.is_at_risk), 0)
-            as at_risk_quantity
-    from held_reservations
-    cross join
-        lateral generate_series(
-            cast(held_reservations.held_from_date as timestamp),
-            cast(held_reservations.held_through_date as timestamp),
-            interval '1 day'
-        ) as held_day (day_start_at)
-    group by held_reservations.scenario_id, held_reservations.lot_id, cast(held_day.day_start_at as date)
+        lot_days.scenario_id,
+        lot_days.lot_id,
+        lot_days.stock_date,
+        sum(coalesce(daily_reservation_changes.reserved_change_quantity, 0)) over lot_to_date as reserved_quantity,
+        sum(coalesce(daily_reservation_changes.at_risk_change_quantity, 0)) over lot_to_date as at_risk_quantity
+    from lot_days
+    left join daily_reservation_changes
+        on
+            lot_days.scenario_id = daily_reservation_changes.scenario_id
+            and lot_days.lot_id = daily_reservation_changes.lot_id
+            and lot_days.stock_date = daily_reservation_changes.stock_date
+    window lot_to_date as (
+        partition by lot_days.scenario_id, lot_days.lot_id
+        order by lot_days.stock_date
+        rows between unbounded preceding and current row
+    )
 
 ),
 
@@ -240,10 +239,19 @@ final as (
                 then lot_day_balances.balance_quantity
             else 0
         end as expiring_7d_quantity,
-        coalesce(lot_day_reservations.reserved_quantity, 0) as reserved_quantity,
-        coalesce(lot_day_reservations.at_risk_quantity, 0) as at_risk_quantity
+        -- Held at the end of a day the lot is on hand; on its expiry day the reservations end with it.
+        case
+            when lot_day_balances.stock_date < lot_day_balances.expiry_date
+                then lot_day_reservations.reserved_quantity
+            else 0
+        end as reserved_quantity,
+        case
+            when lot_day_balances.stock_date < lot_day_balances.expiry_date
+                then lot_day_reservations.at_risk_quantity
+            else 0
+        end as at_risk_quantity
     from lot_day_balances
-    left join lot_day_reservations
+    inner join lot_day_reservations
         on
             lot_day_balances.scenario_id = lot_day_reservations.scenario_id
             and lot_day_balances.lot_id = lot_day_reservations.lot_id

@@ -46,10 +46,13 @@ exploded as (
         production_orders.planned_kg,
         cast(recipe_lines.quantity_per_kg as numeric) as quantity_per_kg,
         cast(recipe_lines.scrap_factor as numeric) as scrap_factor,
-        -- exact numeric product, no rounding: reserved + short adds up to it to the last digit
-        production_orders.planned_kg
-        * cast(recipe_lines.quantity_per_kg as numeric)
-        * (1 + cast(recipe_lines.scrap_factor as numeric)) as requirement_quantity,
+        -- To the thousandth of the material's unit, the precision the ERP records quantities in (the CSVs' too).
+        round(
+            production_orders.planned_kg
+            * cast(recipe_lines.quantity_per_kg as numeric)
+            * (1 + cast(recipe_lines.scrap_factor as numeric)),
+            3
+        ) as requirement_quantity,
         raw_materials.unit
     from production_orders
     inner join recipe_lines

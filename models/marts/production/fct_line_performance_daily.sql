@@ -41,6 +41,12 @@ order_consumptions as (
 
 ),
 
+reserved_requirements as (
+
+    select * from {{ ref('int_material_requirements_reserved') }}
+
+),
+
 runs_per_day as (
 
     select
@@ -109,6 +115,35 @@ issues_per_day as (
 
 ),
 
+-- Orders started on the day, and those that started with a requirement still open (DOMAIN.md §3).
+orders_short_at_start as (
+
+    select distinct
+        scenario_id,
+        order_id
+    from reserved_requirements
+    where is_short_at_start
+
+),
+
+starts_per_day as (
+
+    select
+        production_orders.scenario_id,
+        production_orders.line_id,
+        production_orders.started_production_date as production_date,
+        count(*) as started_order_count,
+        count(orders_short_at_start.order_id) as short_at_start_order_count
+    from production_orders
+    left join orders_short_at_start
+        on
+            production_orders.scenario_id = orders_short_at_start.scenario_id
+            and production_orders.order_id = orders_short_at_start.order_id
+    where production_orders.started_production_date is not null
+    group by production_orders.scenario_id, production_orders.line_id, production_orders.started_production_date
+
+),
+
 joined as (
 
     select
@@ -137,7 +172,9 @@ joined as (
         coalesce(deliveries_per_day.on_time_in_full_order_count, 0) as on_time_in_full_order_count,
         coalesce(deliveries_per_day.late_order_count, 0) as late_order_count,
         coalesce(issues_per_day.milk_issued_l, 0) as milk_issued_l,
-        coalesce(issues_per_day.milk_issued_from_reserved_l, 0) as milk_issued_from_reserved_l
+        coalesce(issues_per_day.milk_issued_from_reserved_l, 0) as milk_issued_from_reserved_l,
+        coalesce(starts_per_day.started_order_count, 0) as started_order_count,
+        coalesce(starts_per_day.short_at_start_order_count, 0) as short_at_start_order_count
     from line_days
     left join runs_per_day
         on
@@ -159,6 +196,11 @@ joined as (
             line_days.scenario_id = issues_per_day.scenario_id
             and line_days.line_id = issues_per_day.line_id
             and line_days.production_date = issues_per_day.production_date
+    left join starts_per_day
+        on
+            line_days.scenario_id = starts_per_day.scenario_id
+            and line_days.line_id = starts_per_day.line_id
+            and line_days.production_date = starts_per_day.production_date
 
 ),
 
@@ -208,6 +250,8 @@ final as (
         late_order_count,
         milk_issued_l,
         milk_issued_from_reserved_l,
+        started_order_count,
+        short_at_start_order_count,
         availability,
         effectiveness,
         quality_ratio,

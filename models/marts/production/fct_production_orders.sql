@@ -8,8 +8,8 @@
 }}
 
 {#-
-    One row per scenario and production order: plan against execution (kilos, times), the stock reservation made
-    at its release, what it consumed (milk, material cost) against the recipe standard, its quality results and
+    One row per scenario and production order: plan against execution (kilos, times), its stock reservation (what
+    was short at release, what at start), what it consumed (milk, material cost) against the recipe standard, its quality results and
     its delivery (late, on time in full).
 -#}
 
@@ -21,9 +21,9 @@ production_orders as (
 
 ),
 
-allocations as (
+requirements as (
 
-    select * from {{ ref('int_stock_reservations_allocated') }}
+    select * from {{ ref('int_material_requirements_reserved') }}
 
 ),
 
@@ -51,45 +51,52 @@ raw_materials as (
 
 ),
 
--- One pass over the allocation rows: each (order, material) has one closing 'shortage' row carrying its
--- requirement and what stayed short, plus a 'reservation' row per lot reserved (int_stock_reservations_allocated).
--- A cancelled order gave its requirement up: its shortage no longer counts (as in fct_material_shortages).
+-- The order's requirements as the reservation left them (DOMAIN.md §3). The shortage that counts is what was
+-- still open at the start, or is open now for an order not started yet; a cancelled order gave its requirement
+-- up.
+requirement_shortfalls as (
+
+    select
+        *,
+        case requirement_status
+            when 'started' then short_at_start_quantity
+            when 'open' then open_quantity
+            else 0
+        end as short_quantity
+    from requirements
+
+),
+
 reservations as (
 
     select
-        allocations.scenario_id,
-        allocations.order_id,
-        count(*) filter (where allocations.allocation_kind = 'shortage') as required_material_count,
-        count(*) filter (where allocations.short_quantity > 0 and allocations.returned_at is null)
-            as short_material_count,
-        coalesce(
-            sum(allocations.short_quantity * raw_materials.unit_cost_brl) filter (
-                where allocations.returned_at is null
-            ),
-            0
-        ) as short_material_value_brl,
-        sum(allocations.requirement_quantity) filter (
-            where allocations.allocation_kind = 'shortage' and allocations.material_id = products.input_material_id
+        requirements.scenario_id,
+        requirements.order_id,
+        count(*) as required_material_count,
+        count(*) filter (where requirements.short_quantity > 0) as short_material_count,
+        coalesce(sum(requirements.short_quantity * raw_materials.unit_cost_brl), 0) as short_material_value_brl,
+        sum(requirements.requirement_quantity) filter (
+            where requirements.material_id = products.input_material_id
         ) as input_required_l,
-        sum(allocations.reserved_quantity) filter (
-            where allocations.material_id = products.input_material_id
+        sum(requirements.requirement_quantity - requirements.short_at_release_quantity) filter (
+            where requirements.material_id = products.input_material_id
         ) as input_reserved_l,
         coalesce(
-            sum(allocations.short_quantity) filter (
-                where allocations.material_id = products.input_material_id and allocations.returned_at is null
+            sum(requirements.short_at_release_quantity) filter (
+                where requirements.material_id = products.input_material_id
             ),
             0
+        ) as input_short_at_release_l,
+        coalesce(
+            sum(requirements.short_quantity) filter (where requirements.material_id = products.input_material_id),
+            0
         ) as input_short_l
-    from allocations
-    inner join production_orders
-        on
-            allocations.scenario_id = production_orders.scenario_id
-            and allocations.order_id = production_orders.order_id
+    from requirement_shortfalls as requirements
     inner join products
-        on production_orders.product_id = products.product_id
+        on requirements.product_id = products.product_id
     inner join raw_materials
-        on allocations.material_id = raw_materials.material_id
-    group by allocations.scenario_id, allocations.order_id
+        on requirements.material_id = raw_materials.material_id
+    group by requirements.scenario_id, requirements.order_id
 
 ),
 
@@ -106,6 +113,7 @@ joined as (
         reservations.short_material_value_brl,
         reservations.input_required_l,
         reservations.input_reserved_l,
+        reservations.input_short_at_release_l,
         reservations.input_short_l,
         coalesce(consumptions.milk_consumed_l, 0) as milk_consumed_l,
         coalesce(consumptions.milk_issued_from_reserved_l, 0) as milk_issued_from_reserved_l,
@@ -173,6 +181,7 @@ final as (
         input_material_id,
         input_required_l,
         input_reserved_l,
+        input_short_at_release_l,
         input_short_l,
         milk_consumed_l,
         milk_issued_from_reserved_l,

@@ -186,7 +186,7 @@ failure_components as (
 
 ),
 
--- A shortage counts on the day it became known, the order's release (always within the loaded data).
+-- An order short at its start (or open now) counts on the day it was released (always within the loaded data).
 released_order_days as (
 
     select
