@@ -9,11 +9,12 @@
     two runs starting together after a change do not collide. `dbt run-operation install_reservation_functions_now`
     does the same by hand.
 
-    The function is exact by construction: it is the policy written as the loop an ERP runs. Events are walked
-    one at a time in their time sequence: a release reserves, for each of its requirements, from the lots of the
-    same material in FEFO order among those eligible *for that requirement*, decrementing each lot's remaining
-    quantity at once; a cancellation gives the quantities its order reserved back to their lots at its instant
-    (before any release at the same instant), so the next release sees exactly the stock left.
+    The function is exact by construction: it is the policy written as the loop an ERP runs, one event of
+    int_reservation_events_sequenced at a time, from the state the earlier events left: a release reserves its
+    requirement FEFO from the eligible lots; a receipt, stock a cancellation gives back or a reservation that
+    ends fills the open requirements in order sequence; a start issues what the order holds; stock leaving a lot
+    takes it from the reservations last in sequence; an expiry ends the reservations of its lot. It returns every
+    change it makes (int_reservation_changes_applied).
 -#}
 {% macro reservation_function_schema() -%}
     {{ generate_schema_name('intermediate', none) | trim }}

@@ -67,7 +67,8 @@ released_lots as (
         stock_lots.expires_at,
         -- The day the lot expires in; a lot expiring at midnight was usable through the whole day before.
         cast(stock_lots.expires_at - interval '1 microsecond' as date) as expiry_date,
-        data_horizons.data_last_date
+        data_horizons.data_last_date,
+        data_horizons.data_horizon_at
     from stock_lots
     inner join data_horizons
         on stock_lots.scenario_id = data_horizons.scenario_id
@@ -163,7 +164,7 @@ daily_reservation_changes as (
             sum(reservation_changes.reserved_change_quantity) filter (
                 where production_orders.cancelled_at is null and released_lots.expires_at < coalesce(
                     production_orders.actual_start_at,
-                    greatest(production_orders.planned_start_at, cast(released_lots.data_last_date + 1 as timestamp))
+                    greatest(production_orders.planned_start_at, released_lots.data_horizon_at)
                 )
             ),
             0

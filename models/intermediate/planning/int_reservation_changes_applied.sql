@@ -73,8 +73,7 @@ watermarks as (
         last_change.horizon_at as watermark_at,
         last_change.processed_at as watermark_processed_at,
         coalesce(last_change.change_number, 0) as last_change_number,
-        -- Loads come in whole days: every event before the day after the last one loaded is known.
-        cast(data_spans.data_last_date + 1 as timestamp) as horizon_at
+        data_spans.data_horizon_at as horizon_at
     from data_spans
     left join lateral (
         select

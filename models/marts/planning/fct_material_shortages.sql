@@ -66,7 +66,7 @@ shortages as (
             when requirements.requirement_status = 'open' then requirements.open_quantity
             else requirements.short_at_release_quantity
         end as uncovered_quantity,
-        cast(data_spans.data_last_date + 1 as timestamp) as horizon_at
+        data_spans.data_horizon_at as horizon_at
     from requirements
     inner join data_spans
         on requirements.scenario_id = data_spans.scenario_id
