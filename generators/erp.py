@@ -120,11 +120,28 @@ class SimulatedErp:
     def requirement(self, order: Order, material_id: str) -> Requirement | None:
         return self.ledger.requirements.get((order.order_id, material_id))
 
-    def take(self, lot: Lot, quantity: float, minute: int) -> None:
-        """Stock left the lot physically (an issue, a spot sale, a discard)."""
+    def open_requirements(self, order: Order, minute: int) -> dict[str, float]:
+        """What of the order's requirements no lot holds for it if it started at `minute` (its missing parts)."""
+        self.advance(minute, EVENT_RANKS["start"])
+        missing = {}
+        for item in self.reference.recipes[order.product_id]:
+            requirement = self.requirement(order, item.material_id)
+            if requirement is not None and requirement.open > TOLERANCE:
+                missing[item.material_id] = requirement.open
+        return missing
+
+    def take(self, lot: Lot, quantity: float, minute: int, order_id: str | None = None) -> None:
+        """Stock left the lot physically (an issue for `order_id`, a spot sale, a discard)."""
         self.advance(minute, EVENT_RANKS["issue"])
         if lot.lot_id in self.ledger.lots:
-            self.ledger.take(lot.lot_id, quantity, minute)
+            self.ledger.take(lot.lot_id, quantity, minute, order_id)
+
+    def issuable(self, lot: Lot, minute: int) -> float:
+        """What the goods issue under way may take of the lot: its own reservation and what nobody holds."""
+        return self.free(lot, minute) + self.ledger.issuing(lot.lot_id)
+
+    def end_goods_issue(self) -> None:
+        self.ledger.end_goods_issue()
 
     def free(self, lot: Lot, minute: int) -> float:
         """What of the lot nobody holds: what a spot sale, a discard or an issue beyond a reservation may take."""

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from generators import parameters
 from generators.calendar import ProductionWindows
 from generators.clock import MINUTES_PER_DAY
-from generators.erp import TOLERANCE, SimulatedErp
+from generators.erp import TOLERANCE, SimulatedErp, sequence
 from generators.maintenance import EquipmentState, MaintenanceEvent, corrective_event, minor_stop_event, renew
 from generators.orders import Order
 from generators.randomness import stream
@@ -106,9 +106,14 @@ class Executor:
         self.executed: list[Order] = []
         self.material_shortfalls: dict[str, float] = {}
         self._candidates: dict[str, int] = {}
+        # How far the lines have run: an order that reaches the head of its queue later (the one before it was
+        # cancelled while it waited) cannot start in the past.
+        self.now = 0
         self._equipment_by_id = reference.equipment_by_id()
         # Called when an order is cancelled at its start for want of milk: the planner may replace it.
         self.on_cancel: Callable[[Order, int], None] | None = None
+        # When the ERP's scheduled receipts (collection plan, purchase orders) bring a material next after a minute.
+        self.expected_receipt_at: Callable[[str, int], int | None] = lambda material_id, minute: None
         # Minutes a milk batch starting at a minute loses while the pasteurizer's diverted milk is re-pasteurized.
         self.repasteurizing_min = repasteurizing_min
 
@@ -133,7 +138,9 @@ class Executor:
                 if line.last_product_id in (None, order.product_id)
                 else parameters.CHANGEOVER_MIN_OTHER_PRODUCT
             )
-            earliest = max(order.planned_start + round(delay), line.free_at + changeover)
+            earliest = max(
+                order.planned_start + round(delay), line.free_at + changeover, order.wait_until or 0, self.now
+            )
             self._candidates[line.line_id] = self._settle(line, earliest)
         return self._candidates[line.line_id]
 
@@ -142,21 +149,56 @@ class Executor:
         self._candidates.pop(line_id, None)
 
     def run_until(self, limit: int) -> None:
-        """Execute, in time order across lines, every queued order that starts before `limit`."""
+        """Execute, in time order across lines, every queued order that starts before `limit`; orders starting at
+        one minute (those that waited for the same delivery, say) in the ERP's order sequence, as it issues them."""
         while True:
-            best_line, best_start = None, limit
-            for line_id in self.reference.lines:
-                line = self.lines[line_id]
-                if not line.queue:
-                    continue
-                start = self._candidate_start(line)
-                if start < best_start:
-                    best_line, best_start = line, start
-            if best_line is None:
+            candidates = [
+                (self._candidate_start(line), sequence(line.queue[0]), line)
+                for line in (self.lines[line_id] for line_id in self.reference.lines)
+                if line.queue
+            ]
+            best_start, _, best_line = min(candidates, key=lambda item: item[:2], default=(limit, None, None))
+            if best_line is None or best_start >= limit:
+                self.now = max(self.now, limit)
                 return
-            order = best_line.queue.pop(0)
+            self.now = best_start
+            order = best_line.queue[0]
             self._candidates.pop(best_line.line_id, None)
+            reaction = self._ready(order, best_start)
+            if reaction == "wait":
+                continue
+            best_line.queue.pop(0)
+            if reaction == "replace":
+                order.cancelled_at = best_start
+                self.executed.append(order)
+                if self.on_cancel is not None:
+                    self.on_cancel(order, best_start)
+                continue
             self._execute(best_line, order, best_start)
+
+    def _ready(self, order: Order, start: int) -> str:
+        """The planner's look at the ERP before the vat starts (DOMAIN.md §3): what to do with an order some of whose
+        requirements no lot holds. It waits for the next scheduled receipt of what it lacks, for at most
+        WAIT_FOR_MATERIAL_MAX_H since it was first ready (and on, while the vat could still make the order in full
+        with what it holds: started, it would be a shortage that hurts nothing); then it starts and makes what the
+        material allows, or is replaced when that is less than CANCEL_BELOW_INPUT_SHARE of its milk or whey."""
+        missing = self.erp.open_requirements(order, start)
+        if not missing:
+            return "start"
+        if order.short_since is None:
+            order.short_since = start
+        deadline = order.short_since + parameters.WAIT_FOR_MATERIAL_MAX_H * 60
+        arrivals = [self.expected_receipt_at(material_id, start) for material_id in missing]
+        next_arrival = min((minute for minute in arrivals if minute is not None), default=None)
+        input_id = self.reference.products[order.product_id].input_material_id
+        requirement = self.erp.requirement(order, input_id)
+        short_share = requirement.open / requirement.required if requirement is not None else 0.0
+        if next_arrival is not None and (next_arrival <= deadline or short_share < parameters.VAT_ABSORBS_SHORT_SHARE):
+            order.wait_until = next_arrival
+            return "wait"
+        if short_share > 1 - parameters.CANCEL_BELOW_INPUT_SHARE:
+            return "replace"
+        return "start"
 
     def apply_preventive(self, line: LineState, minute: int) -> None:
         by_id = self._equipment_by_id
@@ -169,8 +211,8 @@ class Executor:
     ) -> list[tuple[Lot, float]]:
         """Goods issue of up to `quantity` (DOMAIN.md §3): what the ERP reserved for the order first, lot by lot;
         then, as a recorded deviation, whatever else the vat takes (more than the bill of materials: a high scrap, a
-        top-up for poor milk; or what was short at start): stock nobody holds, of any lot, and last stock held for
-        later orders."""
+        top-up for poor milk; or what was short at start), from stock nobody holds, of any lot. The floor never
+        takes stock the ERP holds for other orders: the vat goes without (material_shortfalls)."""
         taken: list[tuple[Lot, float]] = []
         wanted = quantity
         lots = {lot.lot_id: lot for lot in self.inventory.lots.get(material_id, ())}
@@ -178,24 +220,20 @@ class Executor:
             lot = lots.get(lot_id)
             if wanted < ISSUE_STEP or lot is None or not lot.usable(minute):
                 continue
-            # Started, the order no longer holds the lot: what is free of it includes its own reservation.
-            can_take = min(self.erp.free(lot, minute), held)
+            can_take = min(self.erp.issuable(lot, minute), held)
             if can_take > 1e-9:
                 wanted -= self._take(order, lot, min(can_take, wanted), minute, None, taken)
         if wanted >= ISSUE_STEP:
             requirement = self.erp.requirement(order, material_id)
             started_short = requirement is not None and requirement.short_at_start > TOLERANCE
             reason = "short_at_start" if started_short else "over_requirement"
-            # Other lots' stock nobody holds first; then, if the vat still needs more, stock held for later orders:
-            # the ERP sees it leave and those orders' reservations give way (generators/reservation.py, take).
-            for free_only in (True, False):
-                for lot in self.inventory.lots.get(material_id, ()):
-                    if wanted < ISSUE_STEP:
-                        break
-                    if lot.remaining > 1e-9 and lot.usable(minute):
-                        can_take = self.erp.free(lot, minute) if free_only else lot.remaining
-                        if can_take > 1e-9:
-                            wanted -= self._take(order, lot, min(can_take, wanted), minute, reason, taken)
+            for lot in self.inventory.lots.get(material_id, ()):
+                if wanted < ISSUE_STEP:
+                    break
+                if lot.remaining > 1e-9 and lot.usable(minute):
+                    can_take = self.erp.free(lot, minute)
+                    if can_take > 1e-9:
+                        wanted -= self._take(order, lot, min(can_take, wanted), minute, reason, taken)
         issued = quantity - wanted
         if issued < quantity - 1e-6:
             self.material_shortfalls[material_id] = self.material_shortfalls.get(material_id, 0.0) + quantity - issued
@@ -213,7 +251,7 @@ class Executor:
         amount = self.inventory.take(lot, quantity)
         if amount <= 0:
             return 0.0
-        self.erp.take(lot, amount, minute)
+        self.erp.take(lot, amount, minute, order.order_id)
         taken.append((lot, amount))
         self.consumptions.append(
             # numbered once all of the order's issues are known
@@ -239,17 +277,14 @@ class Executor:
         per_kg = input_line.quantity_per_kg * (1 + input_scrap)
         wanted = order.planned_kg * input_line.quantity_per_kg * (1 + input_line.scrap_factor)
         available = self.inventory.available(input_line.material_id, start)
-        if available < parameters.CANCEL_BELOW_INPUT_SHARE * wanted:
-            # Not worth starting a vat: the order is cancelled and the line moves on.
-            order.cancelled_at = start
-            self.executed.append(order)
-            if self.on_cancel is not None:
-                self.on_cancel(order, start)
-            return
         first_consumption = len(self.consumptions)
         reserved = self.erp.start(order, start)
         taken = self._issue(
-            order, input_line.material_id, start, min(wanted, available), reserved.get(input_line.material_id, [])
+            order,
+            input_line.material_id,
+            start,
+            min(wanted, available),
+            reserved.get(input_line.material_id, []),
         )
         solids = _milk_solids_ratio(taken)
         if solids < 1.0 - parameters.BATCH_FILL_ALLOWANCE / 2:
@@ -272,6 +307,7 @@ class Executor:
                 continue
             quantity = produced * item.quantity_per_kg * (1 + item.scrap_factor * scrap_draws[index])
             self._issue(order, item.material_id, start, quantity, reserved.get(item.material_id, []))
+        self.erp.end_goods_issue()
         for number, consumption in enumerate(self.consumptions[first_consumption:], start=1):
             consumption.consumption_id = f"CON-{order.order_id[3:]}-{number:02d}"
 

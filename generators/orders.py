@@ -48,6 +48,10 @@ class Order:
     replaces_order_id: str | None = None
     produced_kg: float | None = None
     rejections: list[Rejection] = field(default_factory=list)
+    # The planner's wait for material (execution.Executor._ready): since when the order, ready to start, found its
+    # requirements open, and until when the line waits for the next scheduled receipt.
+    short_since: int | None = None
+    wait_until: int | None = None
 
     def view(self, horizon: int) -> dict[str, object]:
         """The row as the ERP shows it at `horizon` (the first minute after the batch)."""

@@ -129,7 +129,16 @@ START_DELAY_MEAN_MIN = 5.0
 START_DELAY_SD_MIN = 10.0
 CHANGEOVER_MIN_SAME_PRODUCT = 0
 CHANGEOVER_MIN_OTHER_PRODUCT = 15
+# The planner's look at the ERP before a vat starts (DOMAIN.md §3): an order whose requirements are still open
+# waits for the next scheduled receipt of what it lacks, at most this long from when it was first ready to start;
+# then it is made with what the material allows, or cancelled and replaced when that is less than this share of
+# its milk (or whey).
+WAIT_FOR_MATERIAL_MAX_H = 8
 CANCEL_BELOW_INPUT_SHARE = 0.25
+# A vat missing less than this share of its milk still makes the order in full (the fill allowance covers it, up to
+# the in-full tolerance, with a margin for the yield's noise): starting it would not hurt the order, so the planner
+# waits on for the next delivery instead of making a shortage of it.
+VAT_ABSORBS_SHORT_SHARE = 0.06
 YIELD_NOISE_SD = 0.012
 MIN_REPAIR_H = 0.25
 # A vat is filled for the order's kilos plus this allowance, and topped up when the milk's solids (fat, casein)

@@ -3,7 +3,9 @@
 A released order reserves its requirements from available lots in FEFO order; what no lot covers stays open, and
 every later receipt, returned reservation or displaced stock fills the open requirements of released orders in
 order sequence before anything else. At start the order issues its reserved lots and what is still open is its
-shortage at start. Issues, spot sales and discards change a lot's physical balance when they happen; a lot that
+shortage at start; its goods issue takes that stock out of its lots before anyone else may have it (what the vat
+leaves of it is free again when the goods issue ends, at the next event that is not one of the order's issues).
+Issues, spot sales and discards change a lot's physical balance when they happen; a lot that
 expires ends the reservations it still holds. Open reservations never exceed a lot's physical balance: when stock
 leaves a lot that others had reserved (a deviation on the floor), the reservations last in order sequence give way
 and their requirements are open again.
@@ -93,8 +95,11 @@ class ReservationLedger:
     _held_for: dict[tuple[str, str], dict[str, Reservation]] = field(default_factory=dict)
     _waiting: dict[str, list[Requirement]] = field(default_factory=dict)
     _active_by_order: dict[str, list[Requirement]] = field(default_factory=dict)
-    # Σ open reservations per lot, kept as they change (summing the holds each time costs more than the policy).
+    # Σ open reservations per lot, kept as they change (summing the holds each time costs more than the policy),
+    # and, within it, what a started order's goods issue is taking out of each lot.
     _reserved: dict[str, Any] = field(default_factory=dict)
+    _issuing: dict[str, Any] = field(default_factory=dict)
+    _issuing_order: str | None = None
     _stock: dict[str, list[LotStock]] = field(default_factory=dict)
 
     # -- what the ledger says ------------------------------------------------------------------------------------
@@ -115,6 +120,7 @@ class ReservationLedger:
     # -- events ----------------------------------------------------------------------------------------------------
     def receive(self, lot_id: str, material_id: str, received_at: Any, expires_at: Any, quantity: Any) -> None:
         """A QC-released lot enters available stock and fills the open requirements of its material."""
+        self.end_goods_issue()
         self.restore_lot(lot_id, material_id, received_at, expires_at, quantity)
         self._fill(material_id, received_at)
 
@@ -127,6 +133,7 @@ class ReservationLedger:
         requirements: dict[str, Any],
     ) -> None:
         """Reserve each requirement FEFO from the available eligible lots; the rest stays open."""
+        self.end_goods_issue()
         for material_id in sorted(requirements):
             requirement = Requirement(
                 order_id,
@@ -144,6 +151,7 @@ class ReservationLedger:
 
     def cancel(self, order_id: str, cancelled_at: Any) -> None:
         """The order's reservations go back to their lots now and fill the open requirements of others."""
+        self.end_goods_issue()
         for requirement in self._order_requirements(order_id):
             requirement.cancelled_at = cancelled_at
             self._retire(requirement)
@@ -155,7 +163,10 @@ class ReservationLedger:
     def start(self, order_id: str, started_at: Any) -> dict[str, list[tuple[str, Any]]]:
         """Goods issue: the order takes its reserved lots; what is still open is its shortage at start.
 
-        Returns, per material, the lots to issue and how much of each (FEFO)."""
+        Returns, per material, the lots to issue and how much of each (FEFO). Until the goods issue ends, that stock
+        stays out of what others may reserve: the order's issues (`take` with its id) take it first."""
+        self.end_goods_issue()
+        self._issuing_order = order_id
         to_issue: dict[str, list[tuple[str, Any]]] = {}
         for requirement in self._order_requirements(order_id):
             requirement.started_at = started_at
@@ -165,16 +176,40 @@ class ReservationLedger:
             for held in self.reserved_lots(order_id, requirement.material_id):
                 issued.append((held.lot_id, held.open))
                 held.issued += held.open
-                self._release_hold(held, started_at)
+                self._issuing[held.lot_id] = self._issuing.get(held.lot_id, self.zero) + held.open
+                held.open = self.zero
+                held.changed_at = started_at
+                self._unhold(held)
             to_issue[requirement.material_id] = issued
         return to_issue
 
-    def take(self, lot_id: str, quantity: Any, at: Any) -> None:
-        """Stock leaves a lot physically (an issue, a spot sale, a discard). If what is left no longer covers the
-        lot's open reservations, those last in order sequence give way and their requirements are open again."""
+    def issuing(self, lot_id: str) -> Any:
+        """What the goods issue under way may still take of the lot from its order's reservation."""
+        return self._issuing.get(lot_id, self.zero)
+
+    def end_goods_issue(self) -> None:
+        """The started order's goods issue is over: what it did not take of its reservation is free again (it fills
+        open requirements at the next event that fills, like any stock freed without one)."""
+        for lot_id, quantity in self._issuing.items():
+            self._reserved[lot_id] -= quantity
+            if not self._holding.get(lot_id):
+                self._reserved[lot_id] = self.zero  # nothing held: no rounding residue either
+        self._issuing.clear()
+        self._issuing_order = None
+
+    def take(self, lot_id: str, quantity: Any, at: Any, order_id: str | None = None) -> None:
+        """Stock leaves a lot physically (an issue for `order_id`, a spot sale or a discard). The goods issue of the
+        order just started takes its reservation first. If what is left no longer covers the lot's open
+        reservations, those last in order sequence give way and their requirements are open again."""
+        if order_id is None or order_id != self._issuing_order:
+            self.end_goods_issue()
         lot = self.lots.get(lot_id)
         if lot is None:
             return  # a lot refused at reception never entered stock
+        own = min(self._issuing.get(lot_id, self.zero), quantity)
+        if own > self.zero:
+            self._issuing[lot_id] -= own
+            self._reserved[lot_id] -= own
         if quantity > lot.physical + self.tolerance:
             raise ValueError(f"lot {lot_id} gives {quantity} at {at} but holds {lot.physical}")
         lot.physical -= quantity
@@ -198,6 +233,7 @@ class ReservationLedger:
 
     def expire(self, lot_id: str, expired_at: Any) -> None:
         """The lot is no longer usable: the reservations it still holds end, their requirements are open again."""
+        self.end_goods_issue()
         lot = self.lots.get(lot_id)
         if lot is None:
             return
@@ -282,7 +318,8 @@ class ReservationLedger:
         if holding is not None and holding.pop(_key(held), None) is not None:
             del self._held_for[_key(held)][held.lot_id]
             if not holding:
-                self._reserved[held.lot_id] = self.zero  # nothing held: no rounding residue either
+                # nothing held: no rounding residue either
+                self._reserved[held.lot_id] = self._issuing.get(held.lot_id, self.zero)
 
     def _order_requirements(self, order_id: str) -> list[Requirement]:
         return sorted(self._active_by_order.get(order_id, ()), key=lambda r: r.material_id)

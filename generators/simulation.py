@@ -84,6 +84,7 @@ class BatchSimulation:
             state.equipment,
             self.repasteurizing_min,
         )
+        self.executor.expected_receipt_at = self.expected_receipt_at
         self.planner = Planner(
             self.seed,
             reference,
@@ -179,6 +180,22 @@ class BatchSimulation:
             for sensor in self.lab.pasteurizer_sensors
         )
         return dip if dip < parameters.DIVERSION_HOLD_MIN else 0.0
+
+    def expected_receipt_at(self, material_id: str, minute: int) -> int | None:
+        """When the ERP's scheduled receipts bring a material next after `minute`: raw milk by the collection plan
+        (each route's expected arrival, the afternoon before for the next day), purchases by their due arrival.
+        Whey has none: it comes from the vats."""
+        if material_id == "MILK":
+            day_start = minute // MINUTES_PER_DAY * MINUTES_PER_DAY
+            return min(
+                arrival
+                for start in (day_start, day_start + MINUTES_PER_DAY)
+                for route in self.routes
+                if (arrival := start + route.expected_minute_of_day) > minute
+            )
+        due = [lot.received_at for lot in self.inventory.lots.get(material_id, ()) if lot.received_at > minute]
+        due += [purchase.arrives_at for purchase in self.on_order if purchase.material_id == material_id]
+        return min(due, default=None)
 
     def run_day(self, day: int) -> None:
         """One day: the receptions, then the plant runs from one daily planning moment to the next."""

@@ -12,8 +12,9 @@
     The function is exact by construction: it is the policy written as the loop an ERP runs, one event of
     int_reservation_events_sequenced at a time, from the state the earlier events left: a release reserves its
     requirement FEFO from the eligible lots; a receipt, stock a cancellation gives back or a reservation that
-    ends fills the open requirements in order sequence; a start issues what the order holds; stock leaving a lot
-    takes it from the reservations last in sequence; an expiry ends the reservations of its lot. It returns every
+    ends fills the open requirements in order sequence; a start issues what the order holds, and its goods issue
+    takes that stock out of its lots before anyone else may reserve it; stock leaving a lot otherwise takes it from
+    the reservations last in sequence; an expiry ends the reservations of its lot. It returns every
     change it makes (int_reservation_changes_applied).
 -#}
 {% macro reservation_function_schema() -%}
@@ -148,6 +149,12 @@ declare
     lot_materials text[];
     lot_expires timestamp[];
     lot_received timestamp[];
+    -- The goods issue under way: the order just started and, per lot, what of its reservation its issues may
+    -- still take. Until the goods issue ends (the next event that is not one of its issues) that stock is counted
+    -- in lot_reserved, so that no fill in between hands it to another order.
+    issuing_order text;
+    issuing_lots integer[] := '{}';
+    lot_issuing numeric[];
     -- Per material (materials[]), the lots that may have free stock (physical balance above open reservations),
     -- in FEFO order (expires_at, received_at, lot id): a list from free_head through lot_next_free (0: end).
     -- A lot joins it when stock is freed (received, or reservations released at a start or cancellation) and
@@ -274,9 +281,10 @@ begin
         coalesce(array_agg(lots.expires_at order by lots.lot_number), '{}'),
         coalesce(array_agg(lots.received_at order by lots.lot_number), '{}'),
         coalesce(array_agg(0 order by lots.lot_number), '{}'),
-        coalesce(array_agg(false order by lots.lot_number), '{}')
+        coalesce(array_agg(false order by lots.lot_number), '{}'),
+        coalesce(array_agg(cast(0 as numeric) order by lots.lot_number), '{}')
     into lot_ids, lot_physical, lot_reserved, lot_in_stock, lot_first_hold, lot_materials, lot_expires,
-        lot_received, lot_next_free, lot_in_free
+        lot_received, lot_next_free, lot_in_free, lot_issuing
     from rsv_lot as lots;
 
 
@@ -409,11 +417,26 @@ begin
         event_kind := ev.event_kind;
         event_source_id := ev.event_source_id;
 
+        -- The goods issue under way ends at the first event that is not the order's start (one per material) or
+        -- issue: what the vat did not take of the reservation is free again (it fills at the next event that
+        -- fills, as stock a start frees always did).
+        if issuing_order is not null
+            and (ev.event_kind not in ('start', 'issue') or ev.order_id is distinct from issuing_order)
+        then
+            foreach v_lot in array issuing_lots loop
+                lot_reserved[v_lot] := lot_reserved[v_lot] - lot_issuing[v_lot];
+                lot_issuing[v_lot] := 0;
+            end loop;
+            freed_lots := issuing_lots;
+            issuing_lots := '{}';
+            issuing_order := null;
+        end if;
+
         if ev.event_kind = 'receipt' then
             -- The lot enters available stock and fills the open requirements of its material.
             lot_physical[ev.lot_number] := ev.quantity;
             lot_in_stock[ev.lot_number] := true;
-            freed_lots := array[ev.lot_number];
+            freed_lots := freed_lots || ev.lot_number;
             should_fill := true;
 
         elsif ev.event_kind = 'release' then
@@ -434,8 +457,14 @@ begin
                 while v_hold > 0 loop
                     if hold_open[v_hold] > 0 then
                         v_lot := hold_lot[v_hold];
-                        lot_reserved[v_lot] := lot_reserved[v_lot] - hold_open[v_hold];
-                        freed_lots := freed_lots || v_lot;
+                        if ev.event_kind = 'start' then
+                            lot_issuing[v_lot] := lot_issuing[v_lot] + hold_open[v_hold];
+                            issuing_lots := issuing_lots || v_lot;
+                            issuing_order := ev.order_id;
+                        else
+                            lot_reserved[v_lot] := lot_reserved[v_lot] - hold_open[v_hold];
+                            freed_lots := freed_lots || v_lot;
+                        end if;
                         change_number := next_change;
                         next_change := next_change + 1;
                         order_id := ev.order_id;
@@ -478,6 +507,11 @@ begin
                             p_model_name, ev.lot_id, p_scenario_id, ev.quantity, ev.event_at, ev.event_kind,
                             ev.event_source_id, lot_physical[v_lot]
                         );
+                    end if;
+                    if ev.event_kind = 'issue' and lot_issuing[v_lot] > 0 then
+                        taken := least(lot_issuing[v_lot], ev.quantity);
+                        lot_issuing[v_lot] := lot_issuing[v_lot] - taken;
+                        lot_reserved[v_lot] := lot_reserved[v_lot] - taken;
                     end if;
                     lot_physical[v_lot] := lot_physical[v_lot] - ev.quantity;
                     excess := lot_reserved[v_lot] - lot_physical[v_lot];
@@ -523,13 +557,10 @@ begin
         -- 4. Open requirements take the stock available now, in order sequence (on a release, the one released
         --    alone), each FEFO among its eligible lots: in stock, expires_at >= its planned start. A lot that
         --    expired before now is out of stock, so the walk starts at now or the planned start, whichever later.
-        v_material := array_position(materials, ev.material_id);
-        -- A material no lot in stock and no requirement has (a lot refused at reception, discarded): nothing to
-        -- fill, nothing to list.
-        continue when v_material is null;
         -- Lots with stock freed now join their material's free list at their FEFO place.
         foreach v_lot in array freed_lots loop
             continue when lot_in_free[v_lot] or not lot_in_stock[v_lot] or lot_physical[v_lot] <= lot_reserved[v_lot];
+            v_material := array_position(materials, lot_materials[v_lot]);
             v_previous := 0;
             v_next := free_head[v_material];
             while v_next > 0 and (lot_expires[v_next], lot_received[v_next], lot_ids[v_next])
@@ -546,6 +577,10 @@ begin
             end if;
             lot_in_free[v_lot] := true;
         end loop;
+        v_material := array_position(materials, ev.material_id);
+        -- A material no lot in stock and no requirement has (a lot refused at reception, discarded): nothing to
+        -- fill, nothing to list.
+        continue when v_material is null;
         -- The free list drops, from its front, the lots with nothing free or expired: then it has free stock
         -- when it is not empty.
         v_lot := free_head[v_material];

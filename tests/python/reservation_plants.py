@@ -265,7 +265,7 @@ def apply(ledger: ReservationLedger, events: list[Event]) -> dict[str, list[tupl
     elif first.kind in ("issue", "movement"):
         take = first.take
         assert take is not None
-        ledger.take(take.lot_id, take.quantity, take.at)
+        ledger.take(take.lot_id, take.quantity, take.at, take.order_id if first.kind == "issue" else None)
     else:
         order = first.order
         assert order is not None and order.released_at is not None

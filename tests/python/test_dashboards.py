@@ -24,13 +24,16 @@ def engine(built_pipeline: BuiltPipeline) -> sa.Engine:
 
 @pytest.fixture(scope="module")
 def set_values(engine: sa.Engine) -> dict[str, Any]:
-    """Filter values that select real data: the scenario, line and product with the most open requirements short at
-    release (the cards of what is open now show them whatever the dates)."""
+    """Filter values that select real data: a scenario, line and product with requirements open now (the cards of
+    what is open show them whatever the dates) and orders started short (rare: the planner waits for the milk),
+    the most of both."""
     with engine.connect() as connection:
         scenario, line, product = connection.execute(
             sa.text(
-                "select scenario_id, line_id, product_id from marts.fct_material_shortages "
-                "where requirement_status = 'open' group by 1, 2, 3 order by count(*) desc, 1, 2, 3 limit 1"
+                "select scenario_id, line_id, product_id from marts.fct_material_shortages group by 1, 2, 3 "
+                "order by count(*) filter (where requirement_status = 'open') > 0 "
+                "and count(*) filter (where is_short_at_start) > 0 desc, "
+                "count(*) filter (where requirement_status = 'open' or is_short_at_start) desc, 1, 2, 3 limit 1"
             )
         ).one()
         first_day, last_day = connection.execute(

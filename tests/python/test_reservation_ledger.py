@@ -61,6 +61,24 @@ def test_start_issues_the_reserved_lots_and_what_is_open_is_the_shortage_at_star
     assert (requirement.short_at_release, requirement.short_at_start) == (D(200), D(200))
 
 
+def test_a_goods_issue_takes_its_reservation_before_anyone_else_may_reserve_it() -> None:
+    """OP-1's vat takes 10 L of LOT-B beyond its reservation before it takes its LOT-A: OP-2 gives way 10 L of LOT-B,
+    and the fill that follows must not hand it LOT-A, which OP-1's goods issue is about to take."""
+    book = ledger()
+    book.receive("LOT-A", "MILK", 0, 50, D(600))
+    book.receive("LOT-B", "MILK", 0, 60, D(500))
+    release(book, "OP-1", 1, 900)
+    release(book, "OP-2", 2, 300)
+    book.start("OP-1", 5)
+    book.take("LOT-B", D(310), 5, "OP-1")
+    assert ("OP-2", "MILK", "LOT-A") not in book.reservations
+    book.take("LOT-A", D(550), 5, "OP-1")
+    book.end_goods_issue()
+    assert book.requirements[("OP-2", "MILK")].open == D(110)
+    # What the vat left of its reservation is free again, for the next fill.
+    assert book.available("LOT-A") == D(50)
+
+
 def test_stock_taken_on_the_floor_displaces_the_last_order_in_sequence() -> None:
     """A spot sale took 500 L of a lot reserved for OP-1 and OP-2: OP-2, later in sequence, gives way."""
     book = ledger()
@@ -142,7 +160,7 @@ def apply(book: ReservationLedger, kind: str, at: int, key: object, payload: obj
     elif kind == "start":
         for issues in book.start(str(payload), at).values():
             for lot_id, quantity in issues:
-                book.take(lot_id, quantity, at)
+                book.take(lot_id, quantity, at, str(payload))
     elif kind == "movement":
         lot = book.lots.get(str(key))
         if lot is not None:  # a spot sale or discard of at most what the lot holds

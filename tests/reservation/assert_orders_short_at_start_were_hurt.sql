@@ -1,14 +1,4 @@
-{{
-    config(
-        tags=['realistic_range'],
-        severity='warn',
-        meta={
-            'expected_to_fail': 'the simulated planner does not react to a shortage at start yet: it starts the '
-                ~ 'order and takes other orders\' stock, so most orders short at start still deliver on time in '
-                ~ 'full (467 of the baseline\'s 519 on the default seed)',
-        },
-    )
-}}
+{{ config(tags=['realistic_range']) }}
 
 -- DOMAIN.md §3: the shortage a planner is shown must be one that will, or did, hurt production. An order that
 -- started with a requirement still open was made late, or short, or replaced; one delivered on time in full

@@ -193,7 +193,8 @@ released_order_days as (
         scenario_id,
         cast(released_at as date) as released_date,
         count(*) filter (where has_material_shortage) as short_order_count,
-        coalesce(sum(input_short_l), 0) as input_short_l
+        coalesce(sum(input_short_l), 0) as input_short_l,
+        coalesce(sum(input_short_at_release_l), 0) as input_short_at_release_l
     from production_orders
     where released_at is not null
     group by scenario_id, cast(released_at as date)
@@ -230,6 +231,16 @@ order_components as (
         released_date as kpi_date,
         'short_input_l' as kpi_id,
         input_short_l as numerator,
+        null as denominator
+    from released_order_days
+
+    union all
+
+    select
+        scenario_id,
+        released_date as kpi_date,
+        'short_at_release_input_l' as kpi_id,
+        input_short_at_release_l as numerator,
         null as denominator
     from released_order_days
 
