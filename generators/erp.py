@@ -17,9 +17,17 @@ from generators.reference import Reference
 from generators.reservation import EVENT_RANKS, Requirement, ReservationLedger, event_order
 from generators.stock import Lot
 
-# Quantities are floats here: what is below this counts as nothing (a thousandth of a millilitre or gram).
-TOLERANCE = 1e-6
 THOUSANDTH = Decimal("0.001")
+
+
+def to_thousandths(quantity: float) -> int:
+    """The ledger counts whole thousandths of a unit, exactly, as the ERP records them (and as the SQL model's
+    numerics add them up): every quantity that reaches it is a whole number of thousandths, so nothing drifts."""
+    return round(quantity * 1000)
+
+
+def from_thousandths(quantity: int) -> float:
+    return quantity / 1000
 
 
 @dataclass
@@ -58,7 +66,7 @@ def sequence(order: Order) -> tuple[int, int, int, str]:
 class SimulatedErp:
     def __init__(self, reference: Reference) -> None:
         self.reference = reference
-        self.ledger = ReservationLedger(zero=0.0, tolerance=TOLERANCE)
+        self.ledger = ReservationLedger(zero=0, tolerance=0)
         self._queue: list[tuple[int, int, tuple, int, str, object]] = []
         self._pushed = 0
 
@@ -85,16 +93,20 @@ class SimulatedErp:
             at, _, _, _, kind, payload = heapq.heappop(self._queue)
             if kind == "receipt":
                 lot: Lot = payload  # type: ignore[assignment]
-                self.ledger.receive(lot.lot_id, lot.material_id, lot.received_at, lot.expires_at, lot.remaining)
+                self.ledger.receive(
+                    lot.lot_id, lot.material_id, lot.received_at, lot.expires_at, to_thousandths(lot.remaining)
+                )
             elif kind == "expiry":
                 self.ledger.expire(str(payload), at)
             elif kind == "release":
                 order: Order = payload  # type: ignore[assignment]
                 # An order cancelled at or before its release reserves nothing.
                 if order.cancelled_at is None or order.cancelled_at > at:
-                    self.ledger.release(
-                        order.order_id, sequence(order), order.planned_start, at, self.requirements(order)
-                    )
+                    requirements = {
+                        material_id: to_thousandths(quantity)
+                        for material_id, quantity in self.requirements(order).items()
+                    }
+                    self.ledger.release(order.order_id, sequence(order), order.planned_start, at, requirements)
             elif kind == "cancellation":
                 self.ledger.cancel(payload.order_id, at)  # type: ignore[attr-defined]
 
@@ -115,10 +127,21 @@ class SimulatedErp:
     def start(self, order: Order, minute: int) -> dict[str, list[tuple[str, float]]]:
         """Goods issue: the lots reserved for the order, per material, in FEFO order."""
         self.advance(minute, EVENT_RANKS["start"])
-        return self.ledger.start(order.order_id, minute)
+        return {
+            material_id: [(lot_id, from_thousandths(quantity)) for lot_id, quantity in lots]
+            for material_id, lots in self.ledger.start(order.order_id, minute).items()
+        }
 
     def requirement(self, order: Order, material_id: str) -> Requirement | None:
+        """The order's requirement as the ledger keeps it (quantities in thousandths)."""
         return self.ledger.requirements.get((order.order_id, material_id))
+
+    def held(self, order: Order, material_id: str) -> list[tuple[str, float]]:
+        """The lots the order holds of a material, and how much of each (FEFO)."""
+        return [
+            (held.lot_id, from_thousandths(held.open))
+            for held in self.ledger.reserved_lots(order.order_id, material_id)
+        ]
 
     def open_requirements(self, order: Order, minute: int) -> dict[str, float]:
         """What of the order's requirements no lot holds for it if it started at `minute` (its missing parts)."""
@@ -126,19 +149,19 @@ class SimulatedErp:
         missing = {}
         for item in self.reference.recipes[order.product_id]:
             requirement = self.requirement(order, item.material_id)
-            if requirement is not None and requirement.open > TOLERANCE:
-                missing[item.material_id] = requirement.open
+            if requirement is not None and requirement.open > 0:
+                missing[item.material_id] = from_thousandths(requirement.open)
         return missing
 
     def take(self, lot: Lot, quantity: float, minute: int, order_id: str | None = None) -> None:
         """Stock left the lot physically (an issue for `order_id`, a spot sale, a discard)."""
         self.advance(minute, EVENT_RANKS["issue"])
         if lot.lot_id in self.ledger.lots:
-            self.ledger.take(lot.lot_id, quantity, minute, order_id)
+            self.ledger.take(lot.lot_id, to_thousandths(quantity), minute, order_id)
 
     def issuable(self, lot: Lot, minute: int) -> float:
         """What the goods issue under way may take of the lot: its own reservation and what nobody holds."""
-        return self.free(lot, minute) + self.ledger.issuing(lot.lot_id)
+        return self.free(lot, minute) + from_thousandths(self.ledger.issuing(lot.lot_id))
 
     def end_goods_issue(self) -> None:
         self.ledger.end_goods_issue()
@@ -148,7 +171,7 @@ class SimulatedErp:
         self.advance(minute, EVENT_RANKS["movement"])
         if lot.lot_id not in self.ledger.lots:
             return lot.remaining
-        return max(lot.remaining - self.ledger.reserved_open(lot.lot_id), 0.0)
+        return max(from_thousandths(to_thousandths(lot.remaining) - self.ledger.reserved_open(lot.lot_id)), 0.0)
 
     # -- from one batch to the next ---------------------------------------------------------------------------------
     def carried(self) -> tuple[list[CarriedRequirement], list[CarriedReservation]]:
@@ -158,9 +181,9 @@ class SimulatedErp:
                 r.material_id,
                 *r.sequence[:3],
                 r.planned_start_at,
-                r.required,
-                r.open,
-                r.short_at_release,
+                from_thousandths(r.required),
+                from_thousandths(r.open),
+                from_thousandths(r.short_at_release),
                 r.covered_at,
                 r.covered_by_lot_id,
             )
@@ -168,7 +191,9 @@ class SimulatedErp:
             if r.is_active
         ]
         reservations = [
-            CarriedReservation(held.order_id, held.material_id, held.lot_id, held.open, held.first_reserved_at)
+            CarriedReservation(
+                held.order_id, held.material_id, held.lot_id, from_thousandths(held.open), held.first_reserved_at
+            )
             for requirement in self.ledger.requirements.values()
             if requirement.is_active
             for held in self.ledger.reserved_lots(requirement.order_id, requirement.material_id)
@@ -192,7 +217,9 @@ class SimulatedErp:
             if lot.qc_status != "released":
                 continue
             if lot.received_at < first_minute:
-                ledger.restore_lot(lot.lot_id, lot.material_id, lot.received_at, lot.expires_at, lot.remaining)
+                ledger.restore_lot(
+                    lot.lot_id, lot.material_id, lot.received_at, lot.expires_at, to_thousandths(lot.remaining)
+                )
                 erp._push(lot.expires_at, "expiry", (lot.lot_id,), lot.lot_id)
             else:
                 erp.schedule_receipt(lot)
@@ -204,15 +231,17 @@ class SimulatedErp:
                     (item.release_at, item.priority, item.due_day, item.order_id),
                     item.planned_start,
                     item.release_at,
-                    item.required,
-                    item.open,
-                    item.short_at_release,
+                    to_thousandths(item.required),
+                    to_thousandths(item.open),
+                    to_thousandths(item.short_at_release),
                     item.covered_at,
                     item.covered_by_lot_id,
                 )
             )
         for held in reservations:
-            ledger.restore_reservation(held.order_id, held.material_id, held.lot_id, held.quantity, held.reserved_at)
+            ledger.restore_reservation(
+                held.order_id, held.material_id, held.lot_id, to_thousandths(held.quantity), held.reserved_at
+            )
         for order in orders:
             if order.release_at >= first_minute and order.actual_start is None:
                 erp.schedule_release(order)

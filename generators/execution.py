@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from generators import parameters
 from generators.calendar import ProductionWindows
 from generators.clock import MINUTES_PER_DAY
-from generators.erp import TOLERANCE, SimulatedErp, sequence
+from generators.erp import SimulatedErp, sequence
 from generators.maintenance import EquipmentState, MaintenanceEvent, corrective_event, minor_stop_event, renew
 from generators.orders import Order
 from generators.randomness import stream
@@ -169,36 +169,63 @@ class Executor:
                 continue
             best_line.queue.pop(0)
             if reaction == "replace":
-                order.cancelled_at = best_start
+                # The planner cancels it the minute after it was found short: in the ERP's sequence a cancellation
+                # comes before the releases and starts of its own minute, and those of this minute are done.
+                order.cancelled_at = best_start + 1
                 self.executed.append(order)
                 if self.on_cancel is not None:
-                    self.on_cancel(order, best_start)
+                    self.on_cancel(order, order.cancelled_at)
                 continue
             self._execute(best_line, order, best_start)
 
     def _ready(self, order: Order, start: int) -> str:
         """The planner's look at the ERP before the vat starts (DOMAIN.md §3): what to do with an order some of whose
-        requirements no lot holds. It waits for the next scheduled receipt of what it lacks, for at most
-        WAIT_FOR_MATERIAL_MAX_H since it was first ready (and on, while the vat could still make the order in full
-        with what it holds: started, it would be a shortage that hurts nothing); then it starts and makes what the
-        material allows, or is replaced when that is less than CANCEL_BELOW_INPUT_SHARE of its milk or whey."""
+        requirements no lot holds.
+
+        Short of its milk (or whey), it waits for the next scheduled receipt, for at most WAIT_FOR_MATERIAL_MAX_H
+        since it was first ready, and on while what it holds could still make it in full (started, it would be a
+        shortage that hurts nothing); then it starts and makes what the milk allows, or is replaced when it holds
+        less than CANCEL_BELOW_INPUT_SHARE of it. Short of anything else (a culture, a coagulant, packaging), no
+        cheese can be made: it waits for the purchase order that brings it, or is replaced when none is due."""
         missing = self.erp.open_requirements(order, start)
         if not missing:
             return "start"
         if order.short_since is None:
             order.short_since = start
-        deadline = order.short_since + parameters.WAIT_FOR_MATERIAL_MAX_H * 60
-        arrivals = [self.expected_receipt_at(material_id, start) for material_id in missing]
-        next_arrival = min((minute for minute in arrivals if minute is not None), default=None)
         input_id = self.reference.products[order.product_id].input_material_id
-        requirement = self.erp.requirement(order, input_id)
-        short_share = requirement.open / requirement.required if requirement is not None else 0.0
-        if next_arrival is not None and (next_arrival <= deadline or short_share < parameters.VAT_ABSORBS_SHORT_SHARE):
+        others = [self.expected_receipt_at(material_id, start) for material_id in missing if material_id != input_id]
+        if others:
+            if any(arrival is None for arrival in others):
+                return "replace"
+            order.wait_until = min(arrival for arrival in others if arrival is not None)
+            return "wait"
+        next_arrival = self.expected_receipt_at(input_id, start)
+        deadline = order.short_since + parameters.WAIT_FOR_MATERIAL_MAX_H * 60
+        if next_arrival is not None and (next_arrival <= deadline or self._held_makes_in_full(order)):
             order.wait_until = next_arrival
             return "wait"
-        if short_share > 1 - parameters.CANCEL_BELOW_INPUT_SHARE:
+        requirement = self.erp.requirement(order, input_id)
+        held_share = 1 - requirement.open / requirement.required if requirement and requirement.required else 1.0
+        if held_share < parameters.CANCEL_BELOW_INPUT_SHARE:
             return "replace"
         return "start"
+
+    def _held_makes_in_full(self, order: Order) -> bool:
+        """Whether the milk (or whey) the order holds could still make it in full: the cheesemaker's estimate from the
+        lots' solids and the recipe's process loss (without the fill allowance), given the benefit of the yield's
+        spread (PLANNER_YIELD_MARGIN), against the in-full tolerance."""
+        product = self.reference.products[order.product_id]
+        recipe_line = next(
+            item for item in self.reference.recipes[order.product_id] if item.material_id == product.input_material_id
+        )
+        lots = {lot.lot_id: lot for lot in self.inventory.lots.get(recipe_line.material_id, ())}
+        held = [(lots[lot_id], quantity) for lot_id, quantity in self.erp.held(order, recipe_line.material_id)]
+        litres = sum(quantity for _, quantity in held)
+        if litres <= 0:
+            return False
+        per_kg = recipe_line.quantity_per_kg * (1 + recipe_line.scrap_factor - parameters.BATCH_FILL_ALLOWANCE)
+        expected_kg = litres / per_kg * _milk_solids_ratio(held)
+        return expected_kg * (1 + parameters.PLANNER_YIELD_MARGIN) >= parameters.MAKE_UP_BELOW_SHARE * order.planned_kg
 
     def apply_preventive(self, line: LineState, minute: int) -> None:
         by_id = self._equipment_by_id
@@ -225,7 +252,7 @@ class Executor:
                 wanted -= self._take(order, lot, min(can_take, wanted), minute, None, taken)
         if wanted >= ISSUE_STEP:
             requirement = self.erp.requirement(order, material_id)
-            started_short = requirement is not None and requirement.short_at_start > TOLERANCE
+            started_short = requirement is not None and requirement.short_at_start > 0
             reason = "short_at_start" if started_short else "over_requirement"
             for lot in self.inventory.lots.get(material_id, ()):
                 if wanted < ISSUE_STEP:

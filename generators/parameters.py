@@ -135,10 +135,10 @@ CHANGEOVER_MIN_OTHER_PRODUCT = 15
 # its milk (or whey).
 WAIT_FOR_MATERIAL_MAX_H = 8
 CANCEL_BELOW_INPUT_SHARE = 0.25
-# A vat missing less than this share of its milk still makes the order in full (the fill allowance covers it, up to
-# the in-full tolerance, with a margin for the yield's noise): starting it would not hurt the order, so the planner
-# waits on for the next delivery instead of making a shortage of it.
-VAT_ABSORBS_SHORT_SHARE = 0.06
+# While what an order holds could still make it in full (execution.Executor._held_makes_in_full), starting it would
+# flag a shortage that hurts nothing: the planner waits on for the next delivery. The cheesemaker's yield estimate
+# is given this much benefit of the doubt: three standard deviations of the yield's noise and a low process loss.
+PLANNER_YIELD_MARGIN = 0.045
 YIELD_NOISE_SD = 0.012
 MIN_REPAIR_H = 0.25
 # A vat is filled for the order's kilos plus this allowance, and topped up when the milk's solids (fat, casein)

@@ -201,7 +201,10 @@ class BatchSimulation:
         """One day: the receptions, then the plant runs from one daily planning moment to the next."""
         day_start = day * MINUTES_PER_DAY
         self._receive(day)
-        self._advance(day_start + parameters.MILK_REVIEW_HOUR * 60)
+        review_minute = day_start + parameters.MILK_REVIEW_HOUR * 60
+        self._advance(review_minute)
+        # The vats starting at the review's minute go first: the ERP takes starts before stock movements.
+        self.executor.run_until(review_minute + 1)
         self.disposals.review_milk(self.inventory, day)
         mrp_minute = day_start + parameters.MRP_HOUR * 60
         self._advance(mrp_minute)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import bisect
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Protocol
 
 import numpy as np
@@ -174,7 +174,15 @@ def make_farms(seed: int, average_daily_litres: float, scale: float) -> list[Far
                 arrival_hour=float(rng.uniform(5.0, 10.5)),
             )
         )
-    return farms
+    # The reference milk is the plant's supply on average: the panel's solids, weighted by volume, are the reference
+    # (a seed draws its farms around it, and does not make the whole supply richer or poorer than the recipes).
+    fat_shift = parameters.REFERENCE_FAT_PCT - float(np.average([farm.fat_pct for farm in farms], weights=sizes))
+    protein_shift = parameters.REFERENCE_PROTEIN_PCT - float(
+        np.average([farm.protein_pct for farm in farms], weights=sizes)
+    )
+    return [
+        replace(farm, fat_pct=farm.fat_pct + fat_shift, protein_pct=farm.protein_pct + protein_shift) for farm in farms
+    ]
 
 
 @dataclass(frozen=True)
