@@ -35,8 +35,10 @@ late_events as (
             and events.loaded_at > {{ watermarks }}.watermark_processed_at
         limit all offset 0  -- noqa: AM09
     ) as late
-    where not exists (
-        select 1
+    -- One look-up per candidate (the index on scenario, order, material) rather than a hash of every change of the
+    -- scenario: the candidates are the few rows loaded since the last run, the changes grow with the history.
+    left join lateral (
+        select 1 as is_reflected
         from {{ changes_before }}
         where
             {{ changes_before }}.scenario_id = {{ watermarks }}.scenario_id
@@ -54,7 +56,9 @@ late_events as (
                 or ({{ changes_before }}.change_kind = 'started' and late.event_kind = 'cancellation'
                     and {{ changes_before }}.event_at < late.event_at)
             )
-    )
+        limit 1
+    ) as reflected on true
+    where reflected.is_reflected is null
 
 )
 
