@@ -143,15 +143,14 @@ class SimulatedErp:
             for held in self.ledger.reserved_lots(order.order_id, material_id)
         ]
 
-    def open_requirements(self, order: Order, minute: int) -> dict[str, float]:
-        """What of the order's requirements no lot holds for it if it started at `minute` (its missing parts)."""
+    def missing_materials(self, order: Order, minute: int) -> list[str]:
+        """The materials of which no lot holds all the order needs, if it started at `minute` (its missing parts)."""
         self.advance(minute, EVENT_RANKS["start"])
-        missing = {}
-        for item in self.reference.recipes[order.product_id]:
-            requirement = self.requirement(order, item.material_id)
-            if requirement is not None and requirement.open > 0:
-                missing[item.material_id] = from_thousandths(requirement.open)
-        return missing
+        return [
+            item.material_id
+            for item in self.reference.recipes[order.product_id]
+            if (requirement := self.requirement(order, item.material_id)) is not None and requirement.open > 0
+        ]
 
     def take(self, lot: Lot, quantity: float, minute: int, order_id: str | None = None) -> None:
         """Stock left the lot physically (an issue for `order_id`, a spot sale, a discard)."""

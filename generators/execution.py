@@ -187,7 +187,7 @@ class Executor:
         shortage that hurts nothing); then it starts and makes what the milk allows, or is replaced when it holds
         less than CANCEL_BELOW_INPUT_SHARE of it. Short of anything else (a culture, a coagulant, packaging), no
         cheese can be made: it waits for the purchase order that brings it, or is replaced when none is due."""
-        missing = self.erp.open_requirements(order, start)
+        missing = self.erp.missing_materials(order, start)
         if not missing:
             return "start"
         if order.short_since is None:
@@ -307,11 +307,7 @@ class Executor:
         first_consumption = len(self.consumptions)
         reserved = self.erp.start(order, start)
         taken = self._issue(
-            order,
-            input_line.material_id,
-            start,
-            min(wanted, available),
-            reserved.get(input_line.material_id, []),
+            order, input_line.material_id, start, min(wanted, available), reserved.get(input_line.material_id, [])
         )
         solids = _milk_solids_ratio(taken)
         if solids < 1.0 - parameters.BATCH_FILL_ALLOWANCE / 2:

@@ -190,12 +190,10 @@ class ReservationLedger:
     def end_goods_issue(self) -> None:
         """The started order's goods issue is over: what it did not take of its reservation is free again (it fills
         open requirements at the next event that fills, like any stock freed without one)."""
-        for lot_id, quantity in self._issuing.items():
+        issuing, self._issuing, self._issuing_order = self._issuing, {}, None
+        for lot_id, quantity in issuing.items():
             self._reserved[lot_id] -= quantity
-            if not self._holding.get(lot_id):
-                self._reserved[lot_id] = self.zero  # nothing held: no rounding residue either
-        self._issuing.clear()
-        self._issuing_order = None
+            self._drop_residue(lot_id)
 
     def take(self, lot_id: str, quantity: Any, at: Any, order_id: str | None = None) -> None:
         """Stock leaves a lot physically (an issue for `order_id`, a spot sale or a discard). The goods issue of the
@@ -318,8 +316,13 @@ class ReservationLedger:
         if holding is not None and holding.pop(_key(held), None) is not None:
             del self._held_for[_key(held)][held.lot_id]
             if not holding:
-                # nothing held: no rounding residue either
-                self._reserved[held.lot_id] = self._issuing.get(held.lot_id, self.zero)
+                self._drop_residue(held.lot_id)
+
+    def _drop_residue(self, lot_id: str) -> None:
+        """Nothing held of the lot: its open reservations are exactly what a goods issue under way still takes of it,
+        with no rounding residue."""
+        if not self._holding.get(lot_id):
+            self._reserved[lot_id] = self._issuing.get(lot_id, self.zero)
 
     def _order_requirements(self, order_id: str) -> list[Requirement]:
         return sorted(self._active_by_order.get(order_id, ()), key=lambda r: r.material_id)
