@@ -5,8 +5,9 @@ season, weekday and holidays for the day added), IoT every 60 minutes (the reser
 is loaded into a throw-away database, built, then continued by one simulated day (`generate --continue --days
 1`) that the loader appends, as a daily run does.
 
-Figures (the model's own SQL is the one `dbt compile` writes; executing it directly leaves out dbt's start-up,
-which would dominate a one-day run):
+Figures (the SQL is the one `dbt compile` writes; executing it directly leaves out dbt's start-up, which would
+dominate a one-day run). The reservation's SQL is its two incremental models': int_stock_lots_emptied (the lots
+emptied, which the reservation carries with nothing left) then int_reservation_changes_applied, timed together:
 - reservation_sql_1day_ratio: the incremental SQL applying the one more day's events, over the full refresh's SQL on the
   same data (one year of history), each executed directly;
 - reservation_history_growth: the one-day incremental SQL with three years of history over the same with one;
@@ -32,6 +33,9 @@ from queijaria.db.connection import ConnectionSettings, connect, create_scratch_
 
 MODEL = "int_reservation_changes_applied"
 TABLE = f"intermediate.{MODEL}"
+EMPTIED_MODEL = "int_stock_lots_emptied"
+# The models timed, in build order, with their folder under models/intermediate.
+TIMED_MODELS = ((EMPTIED_MODEL, "inventory"), (MODEL, "planning"))
 SCENARIO = "baseline"
 # The one more day is 2028-03-15 (a Wednesday of the dry season) for both histories.
 HISTORIES = {"one_year": ("2027-03-15", 366), "three_years": ("2025-03-15", 1096)}
@@ -55,18 +59,22 @@ class History:
         run_tool("dbt", *args, "--profiles-dir", str(PROJECT_ROOT), "--project-dir", str(PROJECT_ROOT), env=self.env)
         return time.perf_counter() - started
 
-    def compiled_sql(self, *flags: str) -> str:
-        self.dbt("compile", "--select", MODEL, *flags)
-        path = self.target_path / "compiled" / "queijaria_pcp" / "models" / "intermediate" / "planning" / f"{MODEL}.sql"
-        return path.read_text(encoding="utf-8")
+    def compiled_sql(self, *flags: str) -> list[str]:
+        """The SQL of the timed models, in build order."""
+        self.dbt("compile", "--select", *(model for model, _ in TIMED_MODELS), *flags)
+        compiled = self.target_path / "compiled" / "queijaria_pcp" / "models" / "intermediate"
+        return [(compiled / folder / f"{model}.sql").read_text(encoding="utf-8") for model, folder in TIMED_MODELS]
 
-    def sql_seconds(self, model_sql: str) -> tuple[float, int]:
-        """Time of executing the model's SQL (the rows it would insert, counted), and how many rows it gives."""
+    def sql_seconds(self, models_sql: list[str]) -> tuple[float, int]:
+        """Time of executing the models' SQL (the rows each would insert, counted), and how many rows the last
+        (the reservation's changes) gives."""
+        seconds = 0.0
         with closing(connect(self.settings)) as conn, conn.cursor() as cursor:
-            started = time.perf_counter()
-            cursor.execute(f"select count(*) from ({model_sql}) as model")
-            rows = cursor.fetchone()[0]
-            seconds = time.perf_counter() - started
+            for model_sql in models_sql:
+                started = time.perf_counter()
+                cursor.execute(f"select count(*) from ({model_sql}) as model")
+                rows = cursor.fetchone()[0]
+                seconds += time.perf_counter() - started
             conn.rollback()
         return seconds, rows
 
@@ -94,14 +102,21 @@ def _prepare(name: str, start_date: str, days: int, scratch: Path) -> History:
         history.changes_applied = cursor.fetchone()[0]
     run_tool("queijaria", "generate", "--continue", "--days", "1", "--quiet", "--out", str(data_dir), env=env)
     run_tool("queijaria", "load", "--out", str(data_dir), env=env)
-    # What a daily `dbt build` does before the model: the tables it reads (the data horizon among them) take the
-    # day in; the model's own SQL, timed below, then applies the day's events.
-    history.dbt("run", "--select", f"+{MODEL}", "--exclude", MODEL)
+    # What a daily `dbt build` does before the models: the tables they read (the data horizon among them) take the
+    # day in; the models' own SQL, timed below, then applies the day's events.
+    history.dbt("run", "--select", f"+{MODEL}", "--exclude", *(model for model, _ in TIMED_MODELS))
     # What autovacuum does within seconds of a load (statistics, visibility map), done now for both histories
     # alike: otherwise the figures depend on whether it has passed yet.
     with closing(connect(settings)) as conn, conn.cursor() as cursor:
         conn.autocommit = True
-        read = ("raw.production_orders", "raw.stock_lots", "raw.material_consumptions", "raw.stock_movements", TABLE)
+        read = (
+            "raw.production_orders",
+            "raw.stock_lots",
+            "raw.material_consumptions",
+            "raw.stock_movements",
+            f"intermediate.{EMPTIED_MODEL}",
+            TABLE,
+        )
         cursor.execute(f"vacuum analyze {', '.join(read)}")
     return history
 

@@ -246,6 +246,7 @@ DATASETS: tuple[Dataset, ...] = (
             ("scenario_id", "received_at"),
             ("scenario_id", "material_id", "expires_at"),
             ("scenario_id", "expires_at"),
+            ("scenario_id", "loaded_at"),
         ),
         accepted_values={"qc_status": ("released", "pending", "rejected"), "unit": ("L", "kg", "mL", "g", "un")},
     ),
@@ -293,6 +294,7 @@ DATASETS: tuple[Dataset, ...] = (
             ("scenario_id", "created_at"),
             ("scenario_id", "cancelled_at"),
             ("scenario_id", "actual_start_at"),
+            ("scenario_id", "loaded_at"),
         ),
         accepted_values={"status": ("planned", "released", "in_progress", "completed", "cancelled")},
     ),
@@ -323,8 +325,9 @@ DATASETS: tuple[Dataset, ...] = (
         ),
         primary_key=("scenario_id", "consumption_id"),
         event_time_column="consumed_at",
-        # The reservation reads the issues since its watermark, and a lot's issues when it carries its balance.
-        indexes=(("scenario_id", "consumed_at"), ("scenario_id", "lot_id")),
+        # The reservation reads the issues since its watermark, a lot's issues when it carries its balance, and the
+        # rows loaded since its last run when it looks for late events.
+        indexes=(("scenario_id", "consumed_at"), ("scenario_id", "lot_id"), ("scenario_id", "loaded_at")),
         accepted_values={
             "deviation_reason": (
                 "over_requirement",
@@ -363,8 +366,9 @@ DATASETS: tuple[Dataset, ...] = (
         ),
         primary_key=("scenario_id", "movement_id"),
         event_time_column="moved_at",
-        # The reservation reads the movements since its watermark, and a lot's movements when it carries its balance.
-        indexes=(("scenario_id", "moved_at"), ("scenario_id", "lot_id")),
+        # The reservation reads the movements since its watermark, a lot's movements when it carries its balance, and
+        # the rows loaded since its last run when it looks for late events.
+        indexes=(("scenario_id", "moved_at"), ("scenario_id", "lot_id"), ("scenario_id", "loaded_at")),
         accepted_values={"movement_type": ("spot_sale", "discard")},
     ),
     # May be empty in a short batch: most days have no maintenance.

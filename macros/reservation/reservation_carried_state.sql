@@ -6,7 +6,8 @@
 
     `watermarks` has one row per scenario with watermark_at (null: nothing processed yet, nothing carried);
     `changes_before` is the reservation model's own rows. Every read is bounded by the scenario and the watermark
-    and planned on its own (`limit all offset 0`), so that it follows an index range or probe.
+    and planned on its own (`limit all offset 0`), so that it follows an index range or probe. A lot emptied
+    before the watermark (int_stock_lots_emptied) is carried with nothing left, its issues not added up again.
 -#}
 {% macro reservation_carried_state(watermarks, changes_before) -%}
 
@@ -18,7 +19,10 @@ carried_lots as (
         lots.material_id,
         lots.received_at,
         lots.expires_at,
-        lots.quantity - coalesce(issued.quantity, 0) - coalesce(moved.quantity, 0) as physical_quantity
+        case
+            when emptied.emptied_at < {{ watermarks }}.watermark_at then 0
+            else lots.quantity - coalesce(issued.quantity, 0) - coalesce(moved.quantity, 0)
+        end as physical_quantity
     from {{ watermarks }}
     cross join lateral (
         select
@@ -36,12 +40,21 @@ carried_lots as (
         limit all offset 0  -- noqa: AM09
     ) as lots
     left join lateral (
+        select stock_lots_emptied.emptied_at
+        from {{ ref('int_stock_lots_emptied') }} as stock_lots_emptied
+        where
+            stock_lots_emptied.scenario_id = {{ watermarks }}.scenario_id
+            and stock_lots_emptied.lot_id = lots.lot_id
+    ) as emptied on true
+    -- Only a lot not emptied by the watermark adds up its issues and movements (a one-time filter of each probe).
+    left join lateral (
         select sum(material_consumptions.quantity) as quantity
         from {{ ref('stg_erp__material_consumptions') }} as material_consumptions
         where
             material_consumptions.scenario_id = {{ watermarks }}.scenario_id
             and material_consumptions.lot_id = lots.lot_id
             and material_consumptions.consumed_at < {{ watermarks }}.watermark_at
+            and (emptied.emptied_at is null or emptied.emptied_at >= {{ watermarks }}.watermark_at)
     ) as issued on true
     left join lateral (
         select sum(stock_movements.quantity) as quantity
@@ -50,12 +63,13 @@ carried_lots as (
             stock_movements.scenario_id = {{ watermarks }}.scenario_id
             and stock_movements.lot_id = lots.lot_id
             and stock_movements.moved_at < {{ watermarks }}.watermark_at
+            and (emptied.emptied_at is null or emptied.emptied_at >= {{ watermarks }}.watermark_at)
     ) as moved on true
 
 ),
 
--- Orders released before the watermark and neither started nor cancelled by then (from the time indexes of the
--- orders: those started since, and those never started), then their release events.
+-- Orders released before the watermark and neither started nor cancelled by then (from the index of the orders'
+-- start: those started since, and those never started), then their release events.
 carried_requirements as (
 
     select
@@ -73,16 +87,23 @@ carried_requirements as (
         from {{ ref('stg_erp__production_orders') }} as production_orders
         where
             production_orders.scenario_id = {{ watermarks }}.scenario_id
-            and (
-                production_orders.actual_start_at >= {{ watermarks }}.watermark_at
-                or production_orders.actual_start_at is null
-            )
+            and production_orders.actual_start_at between {{ watermarks }}.watermark_at and 'infinity'
             and production_orders.released_at < {{ watermarks }}.watermark_at
             and (
                 production_orders.cancelled_at >= {{ watermarks }}.watermark_at
                 or production_orders.cancelled_at is null
             )
-        limit all offset 0  -- noqa: AM09
+        union all
+        select production_orders.order_id
+        from {{ ref('stg_erp__production_orders') }} as production_orders
+        where
+            production_orders.scenario_id = {{ watermarks }}.scenario_id
+            and production_orders.actual_start_at is null
+            and production_orders.released_at < {{ watermarks }}.watermark_at
+            and (
+                production_orders.cancelled_at >= {{ watermarks }}.watermark_at
+                or production_orders.cancelled_at is null
+            )
     ) as active_orders
     cross join lateral (
         select

@@ -30,9 +30,9 @@ late_events as (
         from {{ ref('int_reservation_events_sequenced') }} as events
         where
             events.scenario_id = {{ watermarks }}.scenario_id
-            and events.event_at between '-infinity' and {{ watermarks }}.watermark_at
-            and events.event_at < {{ watermarks }}.watermark_at
+            and events.loaded_at between {{ watermarks }}.watermark_processed_at and 'infinity'
             and events.loaded_at > {{ watermarks }}.watermark_processed_at
+            and events.event_at < {{ watermarks }}.watermark_at
         limit all offset 0  -- noqa: AM09
     ) as late
     -- One look-up per candidate (the index on scenario, order, material) rather than a hash of every change of the

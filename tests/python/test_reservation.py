@@ -29,6 +29,7 @@ import shutil
 from collections import Counter, namedtuple
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -65,12 +66,17 @@ pytestmark = pytest.mark.slow
 MODEL = "int_reservation_changes_applied"
 REQUIREMENTS_MODEL = "int_material_requirements_reserved"
 SPANS_MODEL = "int_scenario_data_spans_dated"
+EMPTIED_MODEL = "int_stock_lots_emptied"
 TABLE = f"intermediate.{MODEL}"
 SPANS_TABLE = f"intermediate.{SPANS_MODEL}"
+EMPTIED_TABLE = f"intermediate.{EMPTIED_MODEL}"
+# The reservation's own tables: what the lots emptied and the changes hold is emptied together.
+RESERVATION_TABLES = (EMPTIED_TABLE, TABLE)
 LOAD_AUDIT = "raw.load_audit"
 FUNCTION = "intermediate.apply_reservation_events"
-# What a run builds: the data spans (a table: the data horizon), the changes and the requirements they summarise.
-RUN = ("--select", SPANS_MODEL, MODEL, REQUIREMENTS_MODEL)
+# What a run builds: the data spans (a table: the data horizon), the lots emptied, the changes and the requirements
+# they summarise.
+RUN = ("--select", SPANS_MODEL, EMPTIED_MODEL, MODEL, REQUIREMENTS_MODEL)
 CHANGE_COLUMNS = (
     "reservation_change_key",
     "scenario_id",
@@ -108,7 +114,8 @@ REQUIREMENT_FIELDS = (
 # from the first order in sequence, a start that fills open requirements, a cancellation or a displacement that does
 # not, an expiry that does not open the requirement again, priority reversed, an issue that leaves the balance; in the
 # incremental SQL: carried lots without their movements, a lot expiring at the watermark or received at it, a start or
-# cancellation at the watermark, events from after the watermark only. Lower them only after checking that again.
+# cancellation at the watermark, events from after the watermark only; in the lots emptied: a lot half used counted
+# emptied. Lower them only after checking that again.
 DEPTH = 10 if os.environ.get("QUEIJARIA_HYPOTHESIS_PROFILE") == "deep" else 1
 SLOW_EXAMPLES_ALLOWED = [HealthCheck.too_slow, HealthCheck.data_too_large]
 
@@ -121,6 +128,7 @@ class ReservationDb:
     full_refresh_sql: str
     incremental_sql: str
     spans_sql: str
+    emptied_sql: str
 
     def __repr__(self) -> str:
         return f"ReservationDb({self.settings.dbname})"
@@ -150,14 +158,23 @@ class ReservationDb:
         )
 
     def run_incremental_sql(self) -> None:
-        """As dbt's delete+insert does, in one transaction."""
+        """As dbt's delete+insert does for the lots emptied then the changes, in one transaction."""
         with self.conn, self.conn.cursor() as cursor:
             self._refresh_spans(cursor)
-            cursor.execute(f"create temp table increment on commit drop as select * from ({self.incremental_sql}) as m")
-            cursor.execute(
-                f"delete from {TABLE} where reservation_change_key in (select reservation_change_key from increment)"
-            )
-            cursor.execute(f"insert into {TABLE} select * from increment")
+            for table, key, model_sql in (
+                (EMPTIED_TABLE, "emptied_lot_key", self.emptied_sql),
+                (TABLE, "reservation_change_key", self.incremental_sql),
+            ):
+                cursor.execute(f"create temp table increment on commit drop as select * from ({model_sql}) as m")
+                cursor.execute(f"delete from {table} where {key} in (select {key} from increment)")
+                cursor.execute(f"insert into {table} select * from increment")
+                cursor.execute("drop table increment")
+
+    def emptied_lots(self) -> dict[tuple[str, str], datetime]:
+        """int_stock_lots_emptied: when each lot emptied was emptied."""
+        with self.conn, self.conn.cursor() as cursor:
+            cursor.execute(f"select scenario_id, lot_id, emptied_at from {EMPTIED_TABLE}")
+            return {(scenario_id, lot_id): emptied_at for scenario_id, lot_id, emptied_at in cursor.fetchall()}
 
     def failure(self, run: Callable[[], object]) -> str:
         """The error a run of the SQL raises (it must raise one)."""
@@ -203,12 +220,13 @@ def reservation_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Reserva
         ensure_partitions(conn)
         dbt("seed", "--select", "recipe_lines", "raw_materials", "products", "scenarios")
         dbt("run", "--select", f"+{REQUIREMENTS_MODEL}")  # installs the function (on-run-start), creates the tables
-        dbt("compile", "--select", MODEL, SPANS_MODEL)  # the table exists: is_incremental() is true
+        dbt("compile", "--select", MODEL, SPANS_MODEL, EMPTIED_MODEL)  # the tables exist: is_incremental() is true
         incremental_sql = _compiled_sql(target_path, "planning", MODEL)
         spans_sql = _compiled_sql(target_path, "scenarios", SPANS_MODEL)
+        emptied_sql = _compiled_sql(target_path, "inventory", EMPTIED_MODEL)
         dbt("compile", "--select", MODEL, "--full-refresh")
         full_refresh_sql = _compiled_sql(target_path, "planning", MODEL)
-        yield ReservationDb(settings, dbt, conn, full_refresh_sql, incremental_sql, spans_sql)
+        yield ReservationDb(settings, dbt, conn, full_refresh_sql, incremental_sql, spans_sql, emptied_sql)
     finally:
         conn.close()
         drop_database(settings)
@@ -425,13 +443,28 @@ def test_incremental_batches_equal_the_full_refresh(
     batches = plant.batches(cuts)
     _describe(full, len(batches))
 
-    truncate(db.conn, *RAW_TABLES, TABLE)
+    truncate(db.conn, *RAW_TABLES, *RESERVATION_TABLES)
     for batch in batches:
         insert_plant(db.conn, batch)
         db.run_incremental_sql()
     rows = db.model_rows()
     assert run_comparable(rows) == run_comparable(full)
     assert all(change.event_at < change.horizon_at for change in rows)
+    assert db.emptied_lots() == _emptied_expected(plant)
+
+
+def _emptied_expected(plant: Plant) -> dict[tuple[str, str], datetime]:
+    """The lots whose issues and movements add up to their quantity, with the last of them (a lot nothing left
+    was never emptied)."""
+    left: dict[tuple[str, str], list[Take]] = {}
+    for take in plant.takes:
+        left.setdefault((take.scenario_id, take.lot_id), []).append(take)
+    lots = {(lot.scenario_id, lot.lot_id): lot.quantity for lot in plant.lots}
+    return {
+        key: max(take.at for take in takes)
+        for key, takes in left.items()
+        if key in lots and sum(take.quantity for take in takes) >= lots[key]
+    }
 
 
 def _requirements_expected(plant: Plant) -> dict[tuple, tuple]:
@@ -639,7 +672,7 @@ LATE = {
 
 
 def _first_days_applied(db: ReservationDb) -> list[Change]:
-    truncate(db.conn, *RAW_TABLES, TABLE)
+    truncate(db.conn, *RAW_TABLES, *RESERVATION_TABLES)
     insert_plant(db.conn, FIRST_DAYS)
     db.run_incremental_sql()
     applied = db.model_rows()
@@ -729,7 +762,7 @@ def test_a_lot_refused_at_reception_and_discarded_changes_nothing(reservation_db
         calendar={"baseline": range(1, 2)},
     )
     db = reservation_db
-    truncate(db.conn, *RAW_TABLES, TABLE)
+    truncate(db.conn, *RAW_TABLES, *RESERVATION_TABLES)
     insert_plant(db.conn, plant)
     db.run_incremental_sql()
     insert_plant(db.conn, refusal)

@@ -41,6 +41,7 @@ exploded as (
         production_orders.released_at,
         production_orders.cancelled_at,
         production_orders.planned_start_at,
+        production_orders.actual_start_at,
         production_orders.due_date,
         production_orders.priority,
         production_orders.planned_kg,
@@ -53,7 +54,8 @@ exploded as (
             * (1 + cast(recipe_lines.scrap_factor as numeric)),
             3
         ) as requirement_quantity,
-        raw_materials.unit
+        raw_materials.unit,
+        production_orders.loaded_at
     from production_orders
     inner join recipe_lines
         on production_orders.product_id = recipe_lines.product_id
@@ -76,13 +78,15 @@ final as (
         released_at is not null as is_released,
         cancelled_at,
         planned_start_at,
+        actual_start_at,
         due_date,
         priority,
         planned_kg,
         quantity_per_kg,
         scrap_factor,
         requirement_quantity,
-        unit
+        unit,
+        loaded_at
     from exploded
 
 )

@@ -60,28 +60,21 @@ stock_movements as (
 reserved_requirements as not materialized (
 
     select
-        material_requirements.scenario_id,
-        material_requirements.order_id,
-        material_requirements.material_id,
-        material_requirements.released_at,
-        material_requirements.priority,
-        material_requirements.due_date,
-        material_requirements.planned_start_at,
-        material_requirements.cancelled_at,
-        production_orders.actual_start_at,
-        material_requirements.requirement_quantity,
-        production_orders.loaded_at
+        scenario_id,
+        order_id,
+        material_id,
+        released_at,
+        priority,
+        due_date,
+        planned_start_at,
+        cancelled_at,
+        actual_start_at,
+        requirement_quantity,
+        loaded_at
     from material_requirements
-    inner join production_orders
-        on
-            material_requirements.scenario_id = production_orders.scenario_id
-            and material_requirements.order_id = production_orders.order_id
     where
-        material_requirements.released_at is not null
-        and (
-            material_requirements.cancelled_at is null
-            or material_requirements.cancelled_at > material_requirements.released_at
-        )
+        released_at is not null
+        and (cancelled_at is null or cancelled_at > released_at)
 
 ),
 
@@ -188,7 +181,8 @@ starts as (
 ),
 
 -- An order's goods issue follows its start at once, before any other event: the stock its reservations held is
--- taken by it, not freed for others in between.
+-- taken by it, not freed for others in between. The order of each issue is one look-up on its key, so that a day's
+-- issues do not hash every order of the history.
 issues as (
 
     select
@@ -197,9 +191,9 @@ issues as (
         3 as event_rank,
         'issue' as event_kind,
         material_consumptions.consumption_id as event_source_id,
-        production_orders.released_at,
-        production_orders.priority,
-        production_orders.due_date,
+        issuing_orders.released_at,
+        issuing_orders.priority,
+        issuing_orders.due_date,
         material_consumptions.order_id,
         material_consumptions.material_id,
         material_consumptions.lot_id,
@@ -209,10 +203,18 @@ issues as (
         cast(null as timestamp) as expires_at,
         material_consumptions.loaded_at
     from material_consumptions
-    inner join production_orders
-        on
-            material_consumptions.scenario_id = production_orders.scenario_id
-            and material_consumptions.order_id = production_orders.order_id
+    cross join lateral (
+        select
+            production_orders.released_at,
+            production_orders.priority,
+            production_orders.due_date
+        from production_orders
+        where
+            production_orders.scenario_id = material_consumptions.scenario_id
+            and production_orders.order_id = material_consumptions.order_id
+        -- The order's key: one row; the limit keeps it a look-up.
+        limit 1  -- noqa: AM09
+    ) as issuing_orders
 
 ),
 
