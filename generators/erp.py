@@ -9,6 +9,7 @@ before it (DOMAIN.md §3: at one instant, receipt, cancellation, release, start,
 from __future__ import annotations
 
 import heapq
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -69,6 +70,9 @@ class SimulatedErp:
         self.ledger = ReservationLedger(zero=0, tolerance=0)
         self._queue: list[tuple[int, int, tuple, int, str, object]] = []
         self._pushed = 0
+        # The floor's write-off of what is left in a lot at its expiry (lot id, material, minute): a movement the ERP
+        # applies before the expiry of the same instant (int_reservation_events_sequenced), so it is made then.
+        self.before_expiry: Callable[[str, str, int], None] | None = None
 
     # -- what happens later ---------------------------------------------------------------------------------------
     def schedule_receipt(self, lot: Lot) -> None:
@@ -97,7 +101,16 @@ class SimulatedErp:
                     lot.lot_id, lot.material_id, lot.received_at, lot.expires_at, to_thousandths(lot.remaining)
                 )
             elif kind == "expiry":
-                self.ledger.expire(str(payload), at)
+                # The lots expiring at this instant: every write-off of what is left in them comes first.
+                expiring = [str(payload)]
+                while queue and queue[0][0] == at and queue[0][-2] == "expiry":
+                    expiring.append(str(heapq.heappop(queue)[-1]))
+                if self.before_expiry is not None:
+                    for lot_id in expiring:
+                        if (lot_stock := self.ledger.lots.get(lot_id)) is not None:
+                            self.before_expiry(lot_id, lot_stock.material_id, at)
+                for lot_id in expiring:
+                    self.ledger.expire(lot_id, at)
             elif kind == "release":
                 order: Order = payload  # type: ignore[assignment]
                 # An order cancelled at or before its release reserves nothing.

@@ -4,6 +4,7 @@ planner, the lines run the orders, and the lab examines each order once it has e
 from __future__ import annotations
 
 import math
+from functools import partial
 
 from generators import iot, parameters
 from generators.batch_spec import BatchSpec
@@ -101,6 +102,7 @@ class BatchSimulation:
         self.created: list[Order] = self.rescheduler.created
         self.on_order: list[PurchaseOrder] = list(state.purchases_on_order)
         self.disposals = Disposals(self.seed, self.erp)
+        self.erp.before_expiry = partial(self.disposals.write_off_at_expiry, self.inventory)
         self.heat = herd_heat_excess(self.seed, self.effects, spec.first_day, spec.last_day)
 
     def _plan_calendar(self) -> None:

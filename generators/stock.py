@@ -327,7 +327,9 @@ class Disposals:
     - any other lot: what is left when its expiry day ends is discarded (23:59 of that day), except whey, sold for
       animal feed then.
     The review sells or discards only what no order holds (DOMAIN.md §3); milk held for an order that then did not
-    start before the 48 h mark is discarded at that mark, a second movement of the lot.
+    start before the 48 h mark is discarded at that mark, a second movement of the lot. A lot that expires before
+    the end of its day is written off at its expiry, when the ERP reaches it (write_off_at_expiry), so that the
+    movement comes before the expiry as the ERP applies them.
     """
 
     def __init__(self, seed: int, erp: StockKeeper) -> None:
@@ -335,12 +337,17 @@ class Disposals:
         self.erp = erp
         self.movements: list[Movement] = []
 
+    @staticmethod
+    def _next_movement_id(lot: Lot) -> str:
+        number = lot.movements + 1
+        return f"MOV-{lot.lot_id.removeprefix('LOT-')}{'' if number == 1 else f'-{number}'}"
+
     def _record(self, lot: Lot, movement_type: str, moved_at: int, quantity: float, price: float | None) -> None:
+        movement_id = self._next_movement_id(lot)
         lot.movements += 1
-        suffix = "" if lot.movements == 1 else f"-{lot.movements}"
         self.movements.append(
             Movement(
-                f"MOV-{lot.lot_id.removeprefix('LOT-')}{suffix}",
+                movement_id,
                 lot.lot_id,
                 lot.material_id,
                 movement_type,
@@ -367,7 +374,8 @@ class Disposals:
     def review_milk(self, inventory: Inventory, day: int) -> None:
         review = day * MINUTES_PER_DAY + parameters.MILK_REVIEW_HOUR * 60
         next_review = review + MINUTES_PER_DAY
-        for lot in inventory.lots.get("MILK", ()):
+        # In the order the ERP applies the movements of one instant (their ids), as for the write-offs below.
+        for lot in sorted(inventory.lots.get("MILK", ()), key=self._next_movement_id):
             if lot.remaining <= 1e-9 or lot.qc_status != "released" or lot.received_at > review:
                 continue
             if lot.expires_at > next_review:
@@ -381,21 +389,38 @@ class Disposals:
             else:
                 self._move_out(lot, "discard", review, None)
 
+    def write_off_at_expiry(self, inventory: Inventory, lot_id: str, material_id: str, minute: int) -> None:
+        """What is left in a lot at its expiry, written off then (SimulatedErp.before_expiry)."""
+        lot = next((lot for lot in inventory.lots.get(material_id, ()) if lot.lot_id == lot_id), None)
+        if lot is not None and lot.remaining > 1e-9:
+            self._write_off(lot, minute)
+
+    def _write_off(self, lot: Lot, moved_at: int) -> None:
+        if lot.material_id == "WHEY":
+            # Whey the ricota line did not take goes to pig farms: never poured away.
+            self._move_out(lot, "spot_sale", moved_at, parameters.WHEY_SALE_PRICE_BRL_PER_L, whole=True)
+        else:
+            self._move_out(lot, "discard", moved_at, None, whole=True)
+
     def write_off_expired(self, inventory: Inventory, day: int) -> None:
         next_midnight = (day + 1) * MINUTES_PER_DAY
         end_of_day = next_midnight - 1
-        # The day's expiries end the reservations they held before anything is written off.
+        ending = [
+            lot
+            for lots in inventory.lots.values()
+            for lot in lots
+            if lot.remaining > 1e-9 and lot.expires_at <= next_midnight and lot.qc_status == "released"
+        ]
+        # At the end of its last day, or for milk at its 48 h mark (held for an order that did not start). A lot
+        # written off may still hold reservations, which it displaces, and their orders reserve again at once,
+        # possibly from another lot written off the same minute: the floor moves the lots in the order the ERP
+        # applies them (int_reservation_events_sequenced: by time, a write-off before an expiry of the same instant,
+        # then by movement id), or the two would differ. Each movement brings the ERP up to its own instant.
+        for moved_at, _, lot in sorted(
+            (min(lot.expires_at, end_of_day), self._next_movement_id(lot), lot) for lot in ending
+        ):
+            self._write_off(lot, moved_at)
         self.erp.advance(next_midnight)
-        for lots in inventory.lots.values():
-            for lot in lots:
-                if lot.remaining > 1e-9 and lot.expires_at <= next_midnight and lot.qc_status == "released":
-                    # At the end of its last day, or for milk at its 48 h mark (held for an order that did not start).
-                    moved_at = min(lot.expires_at, end_of_day)
-                    if lot.material_id == "WHEY":
-                        # Whey the ricota line did not take goes to pig farms: never poured away.
-                        self._move_out(lot, "spot_sale", moved_at, parameters.WHEY_SALE_PRICE_BRL_PER_L, whole=True)
-                    else:
-                        self._move_out(lot, "discard", moved_at, None, whole=True)
 
 
 def supplier_names(seed: int, reference: Reference) -> dict[str, str]:
