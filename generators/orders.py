@@ -184,7 +184,11 @@ class Planner:
                 backlog -= kg
                 index += 1
             self.demand_backlog_kg[product_id] = backlog
-        new_orders.sort()
+        # Campaigns: a line makes the day's orders of one product together, by due date, then the next product, so
+        # it changes over once a day, not between every two vats. The products go in the opposite order every other
+        # day, so that a day starts with the product the day before ended on.
+        campaign = sorted(self.reference.products, reverse=day % 2 == 1)
+        new_orders.sort(key=lambda new: (campaign.index(new[2]), new))
         orders = []
         sequence: dict[str, int] = {}
         stamp = date_of_day(day).strftime("%Y%m%d")

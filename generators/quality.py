@@ -210,7 +210,7 @@ class QualityLab:
             left = 0.0
         for cause_id, probability in probabilities.items():
             draw, share, delay = rng.random(), rng.beta(*parameters.REJECTED_SHARE_BETA), int(rng.integers(60, 600))
-            if draw >= min(probability, 0.9) or left <= 0:
+            if draw >= min(probability * parameters.DEFECT_RATE_FACTOR, 0.9) or left <= 0:
                 continue
             kg = round(min(order.produced_kg * share, left), 2)
             if kg <= 0:

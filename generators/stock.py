@@ -180,8 +180,18 @@ def make_farms(seed: int, average_daily_litres: float, scale: float) -> list[Far
     protein_shift = parameters.REFERENCE_PROTEIN_PCT - float(
         np.average([farm.protein_pct for farm in farms], weights=sizes)
     )
+    # Likewise its hygiene: the panel's bacterial counts, weighted by volume (geometric mean), are the reference count.
+    cbt_factor = parameters.MILK_CBT_FARM_MEDIAN_THOUSAND / math.exp(
+        float(np.average([math.log(farm.cbt_median) for farm in farms], weights=sizes))
+    )
     return [
-        replace(farm, fat_pct=farm.fat_pct + fat_shift, protein_pct=farm.protein_pct + protein_shift) for farm in farms
+        replace(
+            farm,
+            fat_pct=farm.fat_pct + fat_shift,
+            protein_pct=farm.protein_pct + protein_shift,
+            cbt_median=farm.cbt_median * cbt_factor,
+        )
+        for farm in farms
     ]
 
 

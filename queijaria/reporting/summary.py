@@ -42,6 +42,7 @@ order by scenario_id = 'baseline' desc, scenario_id, kpi_sort_order
 class KpiWindow(StrEnum):
     whole_horizon = "whole_horizon"
     effect_window = "effect_window"
+    effect_and_recovery = "effect_and_recovery"
 
 
 @dataclass(frozen=True)
@@ -160,11 +161,13 @@ def cell_style(figure: KpiFigure) -> str:
 def kpi_table(figures: list[KpiFigure], window: KpiWindow) -> Table:
     """Rows: KPIs with their unit; columns: scenarios. An effect window adds the change against the baseline."""
     scenarios = list(dict.fromkeys(figure.scenario_id for figure in figures))
-    title = (
-        "Headline KPIs per scenario, whole horizon (colour: against the baseline)"
-        if window is KpiWindow.whole_horizon
-        else "Headline KPIs in each scenario's effect window (change against the baseline on the same days)"
-    )
+    title = {
+        KpiWindow.whole_horizon: "Headline KPIs per scenario, whole horizon (colour: against the baseline)",
+        KpiWindow.effect_window: "Headline KPIs in each scenario's effect window (change against the baseline on "
+        "the same days)",
+        KpiWindow.effect_and_recovery: "Headline KPIs in each scenario's effect window and the week after it "
+        "(change against the baseline on the same days)",
+    }[window]
     table = Table(title=title)
     table.add_column("KPI")
     for scenario_id in scenarios:
@@ -181,7 +184,7 @@ def kpi_table(figures: list[KpiFigure], window: KpiWindow) -> Table:
                 cells.append("")
                 continue
             text = format_value(figure.value, figure.unit)
-            if window is KpiWindow.effect_window:
+            if window is not KpiWindow.whole_horizon:
                 text += format_change(figure)
             style = cell_style(figure)
             cells.append(f"[{style}]{text}[/]" if style else text)
@@ -213,7 +216,10 @@ def summary(
     ] = False,
     window: Annotated[
         KpiWindow,
-        typer.Option(help="Days the KPIs cover: every day of the data, or each scenario's effect window."),
+        typer.Option(
+            help="Days the KPIs cover: every day of the data, each scenario's effect window, or that window and the "
+            "days after it (dbt var scenario_recovery_days)."
+        ),
     ] = KpiWindow.whole_horizon,
 ) -> None:
     """Row counts per layer and the headline KPIs per scenario (marts.fct_scenario_kpis)."""

@@ -530,6 +530,19 @@ def test_orders_deliver_in_full_unless_milk_or_quality_fails(loader: Callable[[s
     assert (ratio >= 0.98).mean() > 0.97
 
 
+def test_lines_make_campaigns_of_one_product(loader: Callable[[str, str], pd.DataFrame]) -> None:
+    orders = loader("baseline", "production_orders").drop_duplicates("order_id", keep="last")
+    started = orders[orders.actual_start_at.notna()].sort_values(["line_id", "actual_start_at"])
+    changes = started.product_id != started.groupby("line_id").product_id.shift()
+    changes &= started.line_id == started.line_id.shift()
+    days = started.groupby("line_id").actual_start_at.apply(lambda at: at.str.slice(0, 10).nunique())
+    per_day = changes.groupby(started.line_id).sum() / days
+    # A line of two products changes over about once a day (a day's orders of one product, then the other's, in
+    # the opposite order the next day), not between every two vats: each changeover costs the line 15 minutes.
+    two_products = seed_table("products").groupby("line_id").product_id.nunique().loc[lambda n: n > 1].index
+    assert per_day[two_products].between(0.3, 1.5).all(), per_day
+
+
 def test_milk_follows_the_seasons(loader: Callable[[str, str], pd.DataFrame]) -> None:
     """Dry season (September) well below the rainy-season peak (December), with richer milk (DOMAIN.md §2)."""
     milk = loader("baseline", "stock_lots").query("material_id == 'MILK'")

@@ -24,18 +24,20 @@ SEEDS = {
     ),
     "pairs": "left_id,right_id\n1,1\n1,2\n2,1\n1,2\n",
     # fct_scenario_kpis' columns that scenario_signature reads; scenario `up` has an effect window, `nowindow` not
+    # `cut` has only part of its window in the data.
     "kpis": (
-        "scenario_id,kpi_window,kpi_id,unit,kpi_value,baseline_kpi_value,diff_to_baseline\n"
-        "baseline,whole_horizon,oee,fraction,0.8,0.8,0\n"
-        "up,effect_window,oee,fraction,0.6,0.8,-0.2\n"
-        "up,effect_window,late_orders,orders,12,10,2\n"
-        "up,effect_window,short_input_l,l,900,1000,-100\n"
-        "up,effect_window,mttr_h,h,,5,\n"
-        "up,whole_horizon,late_orders,orders,10,10,0\n"
-        "nowindow,whole_horizon,oee,fraction,0.5,0.8,-0.3\n"
+        "scenario_id,kpi_window,kpi_id,unit,kpi_value,baseline_kpi_value,diff_to_baseline,is_window_complete\n"
+        "baseline,whole_horizon,oee,fraction,0.8,0.8,0,true\n"
+        "up,effect_window,oee,fraction,0.6,0.8,-0.2,true\n"
+        "up,effect_window,late_orders,orders,12,10,2,true\n"
+        "up,effect_window,short_input_l,l,900,1000,-100,true\n"
+        "up,effect_window,mttr_h,h,,5,,true\n"
+        "up,whole_horizon,late_orders,orders,10,10,0,true\n"
+        "nowindow,whole_horizon,oee,fraction,0.5,0.8,-0.3,true\n"
+        "cut,effect_window,late_orders,orders,10,10,0,false\n"
     ),
-    "kpis_without_baseline": "scenario_id,kpi_window,kpi_id,unit,kpi_value,baseline_kpi_value,diff_to_baseline\n"
-    "up,effect_window,oee,fraction,0.6,,\n",
+    "kpis_without_baseline": "scenario_id,kpi_window,kpi_id,unit,kpi_value,baseline_kpi_value,diff_to_baseline,"
+    "is_window_complete\nup,effect_window,oee,fraction,0.6,,,true\n",
 }
 
 SCHEMA = """
@@ -186,6 +188,14 @@ seeds:
             min_absolute_change: 1
             kpi_window: whole_horizon
       - scenario_signature:
+          name: signature_of_a_cut_window_not_judged
+          arguments:
+            scenario_id: cut
+            kpi_id: late_orders
+            direction: 1
+            min_relative_change: 0
+            min_absolute_change: 1
+      - scenario_signature:
           name: signature_without_effect_window_not_judged
           arguments:
             scenario_id: nowindow
@@ -243,7 +253,8 @@ EXPECTED_FAILURES = {
     # a KPI without a value did not move
     "signature_null_value_fails": 1,
     "signature_whole_horizon_unmoved": 1,
-    # nothing to compare: these would fail if judged
+    # nothing to compare, or only part of the window: these would fail if judged
+    "signature_of_a_cut_window_not_judged": 0,
     "signature_without_effect_window_not_judged": 0,
     "signature_without_baseline_not_judged": 0,
 }

@@ -39,7 +39,7 @@ def as_json_numbers(figures: dict[str, dict[str, Decimal | None]]) -> dict[str, 
     }
 
 
-@pytest.mark.parametrize("window", ["whole_horizon", "effect_window"])
+@pytest.mark.parametrize("window", ["whole_horizon", "effect_window", "effect_and_recovery"])
 def test_summary_json_is_the_marts_figures(built_pipeline: BuiltPipeline, window: str) -> None:
     result = built_pipeline.cli("summary", "--json", "--window", window)
     assert result.returncode == 0, result.stderr

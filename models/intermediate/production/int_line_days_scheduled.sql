@@ -33,6 +33,12 @@ shifts as (
 
 ),
 
+line_shift_patterns as (
+
+    select * from {{ ref('stg_reference__line_shift_patterns') }}
+
+),
+
 maintenance_events as (
 
     select * from {{ ref('int_maintenance_events_dated') }}
@@ -53,10 +59,17 @@ calendar_shifts as (
         capacity_calendar.calendar_date as production_date,
         capacity_calendar.planned_min,
         capacity_calendar.planned_downtime_min,
+        -- The line's regular pattern for the weekday; a Sunday shift the planner added as overtime has none.
+        least(capacity_calendar.planned_min, coalesce(line_shift_patterns.planned_min, 0)) as regular_planned_min,
         capacity_calendar.calendar_date + shifts.start_time as shift_started_at
     from capacity_calendar
     inner join shifts
         on capacity_calendar.shift_id = shifts.shift_id
+    left join line_shift_patterns
+        on
+            capacity_calendar.line_id = line_shift_patterns.line_id
+            and capacity_calendar.shift_id = line_shift_patterns.shift_id
+            and extract(isodow from capacity_calendar.calendar_date) = line_shift_patterns.iso_weekday
 
 ),
 
@@ -67,6 +80,7 @@ line_days as (
         line_id,
         production_date,
         sum(planned_min) as pot_min,
+        sum(regular_planned_min) as regular_pot_min,
         sum(planned_downtime_min) as cip_downtime_min,
         coalesce(
             range_agg(tsrange(shift_started_at, shift_started_at + make_interval(mins => planned_min))),
@@ -104,6 +118,7 @@ windowed as (
         line_days.production_date + production_day_start.day_start_offset as day_started_at,
         line_days.production_date + production_day_start.day_start_offset + interval '1 day' as day_ended_at,
         line_days.pot_min,
+        line_days.regular_pot_min,
         line_days.cip_downtime_min,
         line_days.pot_windows,
         line_days.productive_windows,
@@ -148,6 +163,7 @@ final as (
         day_started_at,
         day_ended_at,
         pot_min,
+        regular_pot_min,
         cip_downtime_min,
         preventive_downtime_min,
         cip_downtime_min + preventive_downtime_min as planned_downtime_min,

@@ -7,10 +7,13 @@
     - corrective_downtime_min: corrective maintenance on the line during the run that day.
     - net_run_min = run_min − corrective_downtime_min: time the line really ran the order (equipment operating).
     - loaded_min: run inside the POT windows (shift hours of the calendar), for capacity utilization.
-    - apt_min: run inside the PBT windows, minus corrective downtime (ISO 22400-2 APT).
+    - unplanned_run_min: run outside the PBT windows (a vat that ran on into its shift's CIP, or past the last
+      shift after a repair), and unplanned_corrective_min, the repairs inside it. A vat is not stopped half made:
+      the CIP waits or the shift runs over, so that time is busy time too; fct_line_performance_daily adds it to
+      the day's PBT, and the whole net run is APT (ISO 22400-2: APT is part of PBT).
     - produced_kg, good_kg: the order's kilos × the day's share of its net run time (the shares of an order add
       up to 1, so the days add up to the order).
-    - ideal_kg = apt_min / PRU: what the APT would make at the product's ideal rate.
+    - ideal_kg = net_run_min / PRU: what the APT would make at the product's ideal rate.
     - produced_at_ideal_rate_min = PRU × produced_kg: the run time the produced kilos need at the ideal rate
       (the effectiveness numerator). PRU = 60 / ideal_rate_kg_per_h, minutes per kg.
     Orders still running at the end of the data have no row until a later load completes them.
@@ -20,7 +23,8 @@
     'run_min': 'run_in_day',
     'corrective_downtime_min': 'run_in_day * corrective_windows',
     'loaded_min': 'run_in_day * pot_windows',
-    'apt_min': '(run_in_day * pbt_windows) - corrective_windows',
+    'unplanned_run_min': 'run_in_day - pbt_windows',
+    'unplanned_corrective_min': '(run_in_day - pbt_windows) * corrective_windows',
 } -%}
 
 with
@@ -146,12 +150,13 @@ final as (
         shared.corrective_downtime_min,
         shared.net_run_min,
         shared.loaded_min,
-        shared.apt_min,
+        shared.unplanned_run_min,
+        shared.unplanned_corrective_min,
         trim_scale(shared.run_share) as run_share,
         trim_scale(shared.produced_kg * shared.run_share) as produced_kg,
         trim_scale(shared.good_kg * shared.run_share) as good_kg,
         trim_scale(60 / products.ideal_rate_kg_per_h) as planned_run_min_per_kg,
-        trim_scale(shared.apt_min * products.ideal_rate_kg_per_h / 60) as ideal_kg,
+        trim_scale(shared.net_run_min * products.ideal_rate_kg_per_h / 60) as ideal_kg,
         trim_scale(
             shared.produced_kg * shared.run_share * 60 / products.ideal_rate_kg_per_h
         ) as produced_at_ideal_rate_min

@@ -7,6 +7,10 @@
     whatever the simulation's start date. One row per occurrence with a day in the data, from the year before the
     data starts (a window may cross New Year's Eve) to the year it ends.
 
+    Each effect window has a twin, 'effect_and_recovery': the same window and the var('scenario_recovery_days')
+    days after it. Some effects land after their cause: the orders a 3-day stop delays are due in the week after it,
+    since orders are made days ahead of their due date.
+
     Windows are cut to the scenario's data; a window wholly outside it has no row (a warning test names it).
 -#}
 
@@ -68,6 +72,18 @@ calendar_windows as (
 
 ),
 
+recovery_windows as (
+
+    select
+        scenario_id,
+        'effect_and_recovery' as kpi_window,
+        window_anchor,
+        effect_start_date,
+        effect_end_date + {{ var('scenario_recovery_days') }} as effect_end_date
+    from calendar_windows
+
+),
+
 windows as (
 
     select * from whole_horizons
@@ -75,6 +91,10 @@ windows as (
     union all
 
     select * from calendar_windows
+
+    union all
+
+    select * from recovery_windows
 
 ),
 

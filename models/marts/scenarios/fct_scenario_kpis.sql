@@ -105,7 +105,7 @@ plant_production_days as (
     select
         line_performance_days.scenario_id,
         line_performance_days.production_date,
-        sum(line_performance_days.pot_min) as pot_min,
+        sum(line_performance_days.regular_pot_min) as regular_pot_min,
         sum(line_performance_days.pbt_min) as pbt_min,
         sum(line_performance_days.apt_min) as apt_min,
         sum(line_performance_days.loaded_min) as loaded_min,
@@ -120,7 +120,7 @@ plant_production_days as (
         sum(line_performance_days.milk_issued_l) as milk_issued_l,
         sum(line_performance_days.milk_issued_from_reserved_l) as milk_issued_from_reserved_l,
         -- every piece of equipment operates while its line runs an order, as in the reliability mart
-        sum(line_performance_days.net_run_min * lines.equipment_count) / 60 as equipment_operating_h
+        sum(line_performance_days.apt_min * lines.equipment_count) / 60 as equipment_operating_h
     from line_performance_days
     inner join lines
         on line_performance_days.line_id = lines.line_id
@@ -148,7 +148,11 @@ production_components as (
             cast(plant_production_days.on_time_in_full_order_count as numeric),
             cast(plant_production_days.due_order_count as numeric)
         ),
-        ('capacity_utilization', plant_production_days.loaded_min, cast(plant_production_days.pot_min as numeric)),
+        (
+            'capacity_utilization',
+            plant_production_days.loaded_min,
+            cast(plant_production_days.regular_pot_min as numeric)
+        ),
         ('late_orders', cast(plant_production_days.late_order_count as numeric), null),
         ('fefo_compliance', plant_production_days.milk_issued_from_reserved_l, plant_production_days.milk_issued_l),
         ('mtbf_h', plant_production_days.equipment_operating_h, 0)
@@ -410,7 +414,8 @@ window_spans as (
         kpi_window,
         min(window_start_date) as window_start_date,
         max(window_end_date) as window_end_date,
-        sum(window_day_count) as window_day_count
+        sum(window_day_count) as window_day_count,
+        bool_and(is_window_complete) as is_window_complete
     from scenario_windows
     group by scenario_id, kpi_window
 
@@ -551,6 +556,7 @@ final as (
         window_spans.window_start_date,
         window_spans.window_end_date,
         cast(window_spans.window_day_count as integer) as window_day_count,
+        window_spans.is_window_complete,
         trim_scale(measured.numerator) as kpi_numerator,
         trim_scale(measured.denominator) as kpi_denominator,
         trim_scale(measured.kpi_value) as kpi_value,
