@@ -1,7 +1,8 @@
 {#-
     fct_scenario_kpis adds up to the marts it reads, recomputed here another way:
     - every window's availability, its own and the baseline's, is Σ apt_min / Σ pbt_min of
-      fct_line_performance_daily over the window's days (the baseline over the scenario's days);
+      fct_line_performance_daily over the window's days, occurrence by occurrence (the baseline over the
+      scenario's days);
     - over the whole horizon, MTBF's operating hours and failures are the totals of
       fct_equipment_reliability_monthly, the litres short are fct_material_shortages' litres, and the
       excursions are the rows of fct_iot_excursions.
@@ -13,6 +14,12 @@ with
 scenario_kpis as (
 
     select * from {{ ref('fct_scenario_kpis') }}
+
+),
+
+scenario_windows as (
+
+    select * from {{ ref('int_scenario_windows_dated') }}
 
 ),
 
@@ -57,10 +64,14 @@ availability_windows as (
             "sum(line_performance_days.pbt_min) filter (where line_performance_days.scenario_id = 'baseline')",
         ) }} as expected_baseline_value
     from scenario_kpis
+    inner join scenario_windows
+        on
+            scenario_kpis.scenario_id = scenario_windows.scenario_id
+            and scenario_kpis.kpi_window = scenario_windows.kpi_window
     inner join line_performance_days
         on
             line_performance_days.production_date
-            between scenario_kpis.window_start_date and scenario_kpis.window_end_date
+            between scenario_windows.window_start_date and scenario_windows.window_end_date
             and line_performance_days.scenario_id in (scenario_kpis.scenario_id, 'baseline')
     where scenario_kpis.kpi_id = 'availability'
     group by
