@@ -69,7 +69,7 @@ RESCHEDULE_MIN_DOWNTIME_H = 8.0
 MILK_LIFE_H = 48
 # Priority 1 (most urgent) .. 5: probability, and days from the earliest production date to the due date: 4-7 days
 # from the MRP run, the lead a line loaded ~90 % of its time needs for its queue and a day's wait for milk (a day
-# shorter made 3-7 % of the baseline's orders late, depending on the seed).
+# shorter made 4-7 % of the baseline's orders late, depending on the seed).
 PRIORITY_PROBABILITIES = (0.10, 0.20, 0.40, 0.20, 0.10)
 PRIORITY_DUE_DAYS = (3, 4, 5, 5, 6)
 
@@ -233,7 +233,7 @@ POOR_MILK_GAIN: dict[str, float] = {"early_blowing": 0.10, "late_blowing": 0.04}
 # most defects take a few per cent of the batch (median about 11 %) and a few take most of it (mean about 19 %).
 REJECTED_SHARE_BETA = (0.5, 2.2)
 # The plant's quality programme: each cause strikes at this share of the rates quality.py gives it (the rates of a
-# plant without one). With REJECTED_SHARE_BETA, it keeps the rejected kilos at 1.6-2.2 % of production over six
+# plant without one). With REJECTED_SHARE_BETA, it keeps the rejected kilos at 1.7-2.2 % of production over six
 # seeds while fewer orders are hit (each hit one misses OTIF's in-full tolerance).
 DEFECT_RATE_FACTOR = 0.75
 

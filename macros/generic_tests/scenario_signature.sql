@@ -2,12 +2,13 @@
     A scenario signature (DOMAIN.md §2), applied to fct_scenario_kpis: scenario_id moves kpi_id against the
     baseline measured over the same days of kpi_window ('effect_window', 'effect_and_recovery' or
     'whole_horizon') in direction (1 = must rise, -1 = must fall, 0 = must change either way) by at least
-    min_relative_change of the baseline's value and at least min_absolute_change in the KPI's unit. Each use says in its description why the scenario
-    must move that KPI by that much.
+    min_relative_change of the baseline's value and at least min_absolute_change in the KPI's unit. Each use says
+    in its description why the scenario must move that KPI by that much.
     Not judged (no row) when the scenario's effect window lies outside the data (its scenario has no effect_window
     row; assert_scenario_effect_windows_lie_in_the_data warns), when the data holds only part of the window
     (is_window_complete false: ten days of a month's peak do not show what the month does; `queijaria generate`
-    warns of such a horizon) or when the baseline is not loaded: there would be nothing to compare. A row returned is the KPI that did not move as required, with the change it achieved.
+    warns of such a horizon) or when the baseline is not loaded: there would be nothing to compare. A row returned
+    is the KPI that did not move as required, with the change it achieved.
 -#}
 {% test scenario_signature(
     model,
