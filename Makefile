@@ -14,9 +14,10 @@ GENERATE_ARGS ?=
 LOAD_ARGS ?=
 BENCH_OUT ?= target/bench.json
 DOCS_PORT ?= 8080
+DAYS ?= 1
 
 .PHONY: help install demo test test-deep test-durations generate load build docs docs-generate report bench lint clean db-up db-down db-reset db-status \
-	preview dashboards exposures
+	preview dashboards exposures daily serve-daily
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -57,6 +58,12 @@ build: db-up ## dbt build: seeds, models and every data test
 demo: generate build ## the whole demo: install, database, generate, load, build, KPI summary, dashboards preview
 	@$(BIN)/queijaria summary
 	@$(BIN)/queijaria preview
+
+daily: db-up ## the daily flow, now (Prefect, no server needed): next day simulated, loaded, built, reported; DAYS=30 backfills
+	$(BIN)/queijaria daily --days $(DAYS)
+
+serve-daily: db-up ## serve the daily flow on its schedule (06:30 America/Sao_Paulo) until stopped; see README
+	$(BIN)/queijaria daily --serve
 
 preview: db-up ## render dashboards/*.yml from the marts to one offline HTML page (target/preview/dashboards.html)
 	@$(BIN)/queijaria preview

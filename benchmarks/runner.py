@@ -31,6 +31,7 @@ TARGETS: dict[str, tuple[float, bool]] = {
     "dbt_build_plant_year_5_scenarios_s": (300.0, False),
     "mart_query_max_ms": (200.0, False),
     "mart_incremental_1day_ratio": (0.10, False),
+    "daily_flow_vs_full_build_ratio": (0.20, False),
 }
 
 

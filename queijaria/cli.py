@@ -8,6 +8,7 @@ import click
 import typer
 from typer.core import TyperGroup
 
+from flows.command import daily
 from queijaria.dashboards.commands import dashboards_app, preview
 from queijaria.db.embedded import EmbeddedDatabaseError, embedded_server
 from queijaria.generate import generate
@@ -104,3 +105,4 @@ app.command("load")(load)
 app.command("summary")(summary)
 app.command("report")(report)
 app.command("preview")(preview)
+app.command("daily")(daily)

@@ -192,6 +192,22 @@ def kpi_table(figures: list[KpiFigure], window: KpiWindow) -> Table:
     return table
 
 
+def kpi_markdown(figures: list[KpiFigure]) -> str:
+    """The whole-horizon KPI table as Markdown (the daily flow's Prefect artifact): KPIs by rows, scenarios by
+    columns, as kpi_table prints it."""
+    scenarios = list(dict.fromkeys(figure.scenario_id for figure in figures))
+    by_kpi: dict[str, dict[str, KpiFigure]] = {}
+    for figure in figures:
+        by_kpi.setdefault(figure.kpi_id, {})[figure.scenario_id] = figure
+    lines = ["| KPI | " + " | ".join(scenarios) + " |", "|---|" + "---:|" * len(scenarios)]
+    for row in by_kpi.values():
+        first = next(iter(row.values()))
+        cells = [format_value(row[s].value, row[s].unit) if s in row else "" for s in scenarios]
+        label = f"{first.kpi_name} ({UNIT_LABELS.get(first.unit, first.unit)})".replace("|", "\\|")
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
 def layer_table(counts: list[tuple[str, str, str, int]], title: str) -> Table:
     layers = Table(title=title)
     for column in ("layer", "tables", "views", "rows in tables"):

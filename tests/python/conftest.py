@@ -25,6 +25,9 @@ from xdist.scheduler import LoadScopeScheduling
 from queijaria.db.connection import ConnectionSettings, resolve
 from queijaria.db.embedded import EmbeddedServer
 
+# The small plant's fixtures (small_plant.py), for every module that asks for them.
+pytest_plugins = ("small_plant",)
+
 RUN_VARIABLE = "QUEIJARIA_TEST_RUN"
 # Seconds each test took in a recent run (`make test-durations` writes it): the order the tests are handed out in.
 DURATIONS_FILE = Path(__file__).with_name("durations.json")

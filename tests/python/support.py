@@ -135,3 +135,13 @@ def preview_figures(page: Path) -> dict:
     start = text.index('<script id="figures" type="application/octet-stream">')
     packed = text[text.index(">", start) + 1 : text.index("</script>", start)]
     return json.loads(gzip.decompress(base64.b64decode(packed)))
+
+
+def aligned_arrays_sorted(row: tuple) -> tuple:
+    """The row with its array columns' elements sorted together: a model may leave the order of its aligned arrays
+    to the plan (int_sensor_days_aggregated: element i of each belongs together, consumers sort after unnesting)."""
+    arrays = [position for position, value in enumerate(row) if isinstance(value, list)]
+    if not arrays:
+        return row
+    others = tuple(value for position, value in enumerate(row) if position not in arrays)
+    return (*others, tuple(sorted(zip(*(row[position] for position in arrays), strict=True))))

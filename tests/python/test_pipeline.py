@@ -5,13 +5,10 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
-from pathlib import Path
 
-import pytest
-import shared_pipeline
 from psycopg2 import sql
-from support import BuiltPipeline, make_dbt_runner
+from small_plant import DATA_NOT_UNIT_TESTS, IOT_INTERVAL, run_cli
+from support import BuiltPipeline, aligned_arrays_sorted
 
 from dataset_contract import DATASETS
 from queijaria.db.connection import ConnectionSettings, connect
@@ -58,14 +55,6 @@ def test_summary_reports_every_layer(built_pipeline: BuiltPipeline) -> None:
         assert layer in result.stdout
 
 
-# A small plant of its own for the tests that append to it or replace a scenario: three weeks of two scenarios
-# (the demand peak starts in December) build in seconds, where the plant-year takes minutes.
-SMALL_PLANT = ("--scenario", "baseline,demand_peak", "--start-date", "2025-11-20", "--days", "21")
-IOT_INTERVAL = ("--iot-interval", "60")
-# The unit tests read no loaded data: the plant-year's build runs them. The small plant's data tests run after
-# each change to its data, not before.
-DATA_NOT_UNIT_TESTS = ("--exclude-resource-type", "unit_test")
-OBJECTS_ONLY = ("--exclude-resource-type", "unit_test", "test")
 RESERVATIONS = "intermediate.int_reservation_changes_applied"
 # Columns that say which run wrote a row (its data horizon, its time), not what the row is: a full refresh writes
 # them otherwise.
@@ -76,37 +65,6 @@ FINAL_COLUMNS = (
     "reservation_change_key, scenario_id, change_number, event_at, event_rank, event_kind, event_source_id, order_id,"
     " material_id, lot_id, change_kind, reserved_change_quantity, requirement_open_quantity"
 )
-
-
-def run_cli(pipeline: BuiltPipeline, *command: str) -> None:
-    result = pipeline.cli(*command, "--out", str(pipeline.data_dir))
-    assert result.returncode == 0, f"queijaria {command[0]}:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
-
-
-@pytest.fixture(scope="module")
-def small_plant_template(
-    new_run_database: Callable[..., ConnectionSettings], tmp_path_factory: pytest.TempPathFactory
-) -> tuple[str, Path]:
-    """The small plant generated, loaded and built once: the template database and its generated files."""
-    data_dir = tmp_path_factory.mktemp("small_plant")
-    settings = new_run_database("small_plant")
-    pipeline = BuiltPipeline(settings, make_dbt_runner(settings, data_dir / "target"), data_dir / "generated", "")
-    run_cli(pipeline, "generate", *SMALL_PLANT, *IOT_INTERVAL, "--quiet")
-    run_cli(pipeline, "load")
-    pipeline.dbt("build", *OBJECTS_ONLY)
-    template = new_run_database("small_plant_template", template=settings.dbname)
-    return template.dbname, pipeline.data_dir
-
-
-@pytest.fixture
-def small_plant(
-    small_plant_template: tuple[str, Path], new_run_database: Callable[..., ConnectionSettings], tmp_path: Path
-) -> BuiltPipeline:
-    """A copy of the built small plant (database and generated files) for one test to write to."""
-    template, data_dir = small_plant_template
-    settings = new_run_database("small_plant_copy", template=template)
-    copied = shared_pipeline.copy_data(data_dir, tmp_path / "generated")
-    return BuiltPipeline(settings, make_dbt_runner(settings, tmp_path / "target"), copied, "")
 
 
 def incremental_models(pipeline: BuiltPipeline) -> dict[str, list[tuple]]:
@@ -127,16 +85,6 @@ def incremental_models(pipeline: BuiltPipeline) -> dict[str, list[tuple]]:
             fetched = [tuple(row[position] for position in kept) for row in cursor.fetchall()]
             rows[f"{schema}.{alias}"] = sorted(map(aligned_arrays_sorted, fetched), key=repr)
     return rows
-
-
-def aligned_arrays_sorted(row: tuple) -> tuple:
-    """The row with its array columns' elements sorted together: a model may leave the order of its aligned arrays
-    to the plan (int_sensor_days_aggregated: element i of each belongs together, consumers sort after unnesting)."""
-    arrays = [position for position, value in enumerate(row) if isinstance(value, list)]
-    if not arrays:
-        return row
-    others = tuple(value for position, value in enumerate(row) if position not in arrays)
-    return (*others, tuple(sorted(zip(*(row[position] for position in arrays), strict=True))))
 
 
 def assert_incremental_models_equal_a_full_refresh(pipeline: BuiltPipeline) -> None:

@@ -1,24 +1,169 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='reserved_requirement_key',
+        on_schema_change='fail',
+        indexes=[
+            {'columns': ['reserved_requirement_key'], 'unique': True},
+            {'columns': ['scenario_id', 'scenario_load_id']},
+            {'columns': ['scenario_id', 'last_change_number']},
+            {'columns': ['scenario_id', 'order_id', 'material_id']},
+        ],
+    )
+}}
+
 {#-
     Each requirement of a released order (scenario, order, material) as the reservation left it: what was short
     at its release, when and by which lot it was covered since, what it held, issued, gave back or lost, and what
     was still open at its start (the shortage that counts, DOMAIN.md §3) or is open now. Summarised from the
     changes of int_reservation_changes_applied, in their sequence.
+
+    Incremental, exactly: a requirement's row depends only on its own changes, which are final once written, and
+    on its order's row, which the ERP writes once. So a run summarises again only the requirements with a change
+    numbered after the scenario's watermark (the last change this table summarised), and those whose order is
+    new here (its changes may have come before its row); every other row stays as it is.
 -#}
 
 with
 
-reservation_changes as (
+scenarios as (
 
-    select
-        *,
-        change_kind = 'reserved' and requirement_open_quantity = 0 as is_covering
-    from {{ ref('int_reservation_changes_applied') }}
+    select * from {{ ref('stg_reference__scenarios') }}
 
 ),
 
-material_requirements as (
+-- Each row is labelled with its scenario's current load: a scenario replaced since is summarised again from
+-- scratch (macros/incremental/delete_replaced_scenario_rows.sql, run before this). Materialized: the view's row
+-- count is unknown to the planner, which would otherwise compute it again for every requirement.
+scenario_loads as materialized (
+
+    select * from {{ ref('int_scenario_versions_loaded') }}
+
+),
+
+-- Not materialized, here and below: each reference is planned on its own, the changes' indexes included.
+applied_changes as not materialized (
+
+    select * from {{ ref('int_reservation_changes_applied') }}
+
+),
+
+material_requirements as not materialized (
 
     select * from {{ ref('int_material_requirements_exploded') }}
+
+),
+
+-- What this table holds already: its own rows on an incremental run, nothing on a full one.
+summarised_before as not materialized (
+
+    {% if is_incremental() -%}
+        select
+            scenario_id,
+            order_id,
+            material_id,
+            last_change_number
+        from {{ this }}
+    {%- else -%}
+        select
+            cast(null as text) as scenario_id,
+            cast(null as text) as order_id,
+            cast(null as text) as material_id,
+            cast(null as bigint) as last_change_number
+        where false
+    {%- endif %}
+
+),
+
+-- Per scenario, the last change summarised (one index probe).
+watermarks as (
+
+    select
+        scenarios.scenario_id,
+        coalesce(last_summarised.last_change_number, 0) as last_change_number
+    from scenarios
+    left join lateral (
+        select summarised_before.last_change_number
+        from summarised_before
+        where summarised_before.scenario_id = scenarios.scenario_id
+        order by summarised_before.last_change_number desc
+        limit 1
+    ) as last_summarised on true
+
+),
+
+-- On a full refresh every requirement is new here (below): the changes need not be searched. Each scenario's
+-- changes after its watermark are one range of the index (scenario_id, change_number).
+changed_requirements as (
+
+    select
+        changes_since.scenario_id,
+        changes_since.order_id,
+        changes_since.material_id
+    from watermarks
+    cross join
+        lateral (
+            select
+                applied_changes.scenario_id,
+                applied_changes.order_id,
+                applied_changes.material_id
+            from applied_changes
+            where
+                applied_changes.scenario_id = watermarks.scenario_id
+                and applied_changes.change_number > watermarks.last_change_number
+        ) as changes_since
+    where {{ 'true' if is_incremental() else 'false' }}
+
+),
+
+requirements_new_here as (
+
+    select
+        material_requirements.scenario_id,
+        material_requirements.order_id,
+        material_requirements.material_id
+    from material_requirements
+    where not exists (
+            select
+            from summarised_before
+            where
+                summarised_before.scenario_id = material_requirements.scenario_id
+                and summarised_before.order_id = material_requirements.order_id
+                and summarised_before.material_id = material_requirements.material_id
+        )
+
+),
+
+-- An incremental run reads it; a full refresh reads every change (reservation_changes).
+requirements_to_summarise as (  -- noqa: ST03
+
+    select * from changed_requirements
+    union
+    select * from requirements_new_here
+
+),
+
+-- The changes of the requirements to summarise: on an incremental run, each requirement's changes are one range
+-- of the index (scenario_id, order_id, material_id, change_number); a full refresh reads every change in one scan.
+reservation_changes as (
+
+    select
+        applied_changes.*,
+        applied_changes.change_kind = 'reserved' and applied_changes.requirement_open_quantity = 0 as is_covering
+    {% if is_incremental() -%}
+        from requirements_to_summarise
+        inner join lateral (
+            select applied_changes.*
+            from applied_changes
+            where
+                applied_changes.scenario_id = requirements_to_summarise.scenario_id
+                and applied_changes.order_id = requirements_to_summarise.order_id
+                and applied_changes.material_id = requirements_to_summarise.material_id
+        ) as applied_changes on true
+    {%- else -%}
+        from applied_changes
+    {%- endif %}
 
 ),
 
@@ -44,7 +189,8 @@ requirement_changes as (
         coalesce(-sum(reserved_change_quantity) filter (where change_kind = 'expired'), 0) as expired_quantity,
         coalesce(-sum(reserved_change_quantity) filter (where change_kind = 'displaced'), 0) as displaced_quantity,
         coalesce(sum(reserved_change_quantity), 0) as held_quantity,
-        count(*) filter (where change_kind = 'reserved' and event_kind <> 'release') as later_reservation_count
+        count(*) filter (where change_kind = 'reserved' and event_kind <> 'release') as later_reservation_count,
+        max(change_number) as last_change_number
     from reservation_changes
     group by scenario_id, order_id, material_id
 
@@ -59,6 +205,7 @@ final as (
             'requirement_changes.material_id',
         ]) }} as reserved_requirement_key,
         requirement_changes.scenario_id,
+        scenario_loads.scenario_load_id,
         requirement_changes.order_id,
         requirement_changes.material_id,
         material_requirements.product_id,
@@ -89,13 +236,16 @@ final as (
         requirement_changes.displaced_quantity,
         requirement_changes.held_quantity,
         requirement_changes.short_at_release_quantity > 0 as is_short_at_release,
-        coalesce(requirement_changes.short_at_start_quantity > 0, false) as is_short_at_start
+        coalesce(requirement_changes.short_at_start_quantity > 0, false) as is_short_at_start,
+        requirement_changes.last_change_number
     from requirement_changes
     inner join material_requirements
         on
             requirement_changes.scenario_id = material_requirements.scenario_id
             and requirement_changes.order_id = material_requirements.order_id
             and requirement_changes.material_id = material_requirements.material_id
+    left join scenario_loads
+        on requirement_changes.scenario_id = scenario_loads.scenario_id
 
 )
 
