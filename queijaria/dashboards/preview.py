@@ -227,7 +227,7 @@ def _figure(card: Card, frame: pd.DataFrame, where: str) -> dict[str, Any]:
             f"it returns {', '.join(map(str, frame.columns)) or 'no columns'}"
         )
     try:
-        return card_figure(card, frame).to_plotly_json()
+        return card_figure(card, frame)
     except (ValueError, TypeError) as error:
         raise PreviewError(f"{where}: cannot draw the {card.visualization} card: {error}") from error
 
