@@ -66,6 +66,7 @@ def daily(
 
     from flows.daily import StepFailedError, daily_pcp
     from flows.run_lock import RunLockedError
+    from queijaria.reporting.summary import KpiWindow, kpi_table
 
     console = Console(highlight=False)
     if serve:
@@ -105,17 +106,4 @@ def daily(
     console.print(f"shortage report: {run.report}")
     if run.preview is not None:
         console.print(f"dashboards preview: {run.preview}")
-    _print_summary()
-
-
-def _print_summary() -> None:
-    from queijaria.db.connection import connect, resolve
-    from queijaria.reporting.summary import KpiWindow, kpi_table, read_kpis
-
-    conn = connect(resolve())
-    try:
-        with conn.cursor() as cursor:
-            figures = read_kpis(cursor, KpiWindow.whole_horizon)
-    finally:
-        conn.close()
-    Console(width=120).print(kpi_table(figures, KpiWindow.whole_horizon))
+    Console(width=120).print(kpi_table(run.kpi_figures, KpiWindow.whole_horizon))

@@ -37,13 +37,14 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.logging import get_run_logger
 
-from flows.dbt_steps import FAILED, emit_node_events, run_dbt
+from flows.dbt_steps import emit_node_events, run_dbt
 from flows.run_lock import daily_run_lock
 from queijaria import PROJECT_ROOT
 from queijaria.dashboards.preview import DEFAULT_PREVIEW
-from queijaria.db.connection import LOGIN_REFUSALS, PG_FROM_URL_VARIABLE, ConnectionSettings, connect, resolve
+from queijaria.db.connection import LOGIN_REFUSALS, ConnectionSettings, connect, dbt_variables, resolve
 from queijaria.loading.loader import DEFAULT_OUT
 from queijaria.reporting.shortages import DEFAULT_OUT as DEFAULT_REPORT
+from queijaria.reporting.summary import KpiFigure
 
 FLOW_NAME = "queijaria-daily"
 KPI_ARTIFACT_KEY = "pcp-daily-kpis"
@@ -226,7 +227,7 @@ DAILY_BUILD = ["build", "--exclude-resource-type", "unit_test"]
 
 
 @_step("build")
-def build(target_path: Path) -> int:
+def build(target_path: Path) -> None:
     outcome = run_dbt(DAILY_BUILD, target_path)
     emit_node_events(outcome, "build")
     if not outcome.success:
@@ -236,7 +237,6 @@ def build(target_path: Path) -> int:
         reason = shown + more if failures else (outcome.error or "dbt build failed")
         raise StepFailedError("build", reason)
     get_run_logger().info("dbt build: %d nodes, none failed", len(outcome.nodes))
-    return len([node for node in outcome.nodes if node.status not in FAILED])
 
 
 @_step("shortage report")
@@ -257,7 +257,7 @@ def shortage_report(settings: ConnectionSettings, report_path: Path) -> Path:
 
 
 @_step("KPI summary")
-def kpi_summary(settings: ConnectionSettings, day: dt.date) -> str:
+def kpi_summary(settings: ConnectionSettings, day: dt.date) -> tuple[list[KpiFigure], str]:
     from queijaria.reporting.summary import KpiWindow, kpi_markdown, read_kpis
 
     conn = connect(settings)
@@ -268,7 +268,7 @@ def kpi_summary(settings: ConnectionSettings, day: dt.date) -> str:
         conn.close()
     markdown = f"# PCP after {day:%Y-%m-%d}\n\n" + kpi_markdown(figures)
     create_markdown_artifact(key=KPI_ARTIFACT_KEY, markdown=markdown, description=f"Headline KPIs through {day}")
-    return markdown
+    return figures, markdown
 
 
 @_step("preview")
@@ -290,17 +290,12 @@ def preview(settings: ConnectionSettings, preview_path: Path) -> Path | None:
         engine.dispose()
 
 
-def dbt_environment(settings: ConnectionSettings) -> None:
-    """What `queijaria db env` exports before every dbt call of the Makefile, for the dbt run in this process."""
-    os.environ.update(settings.as_env())
-    if os.environ.get("DATABASE_URL"):
-        os.environ[PG_FROM_URL_VARIABLE] = os.environ["DATABASE_URL"]
-
-
 @dataclass(frozen=True)
 class DailyRun:
     day: dt.date
     rows_loaded: int
+    # The whole-horizon KPIs the summary step read, and the markdown artifact it kept of them.
+    kpi_figures: list[KpiFigure]
     kpi_markdown: str
     report: Path
     preview: Path | None
@@ -323,7 +318,8 @@ def daily_pcp(
     day: the plant date every scenario is brought to (default: the day after the scenario furthest behind); a day
     already done loads nothing and rebuilds the same rows."""
     settings = resolve()
-    dbt_environment(settings)
+    # What `queijaria db env` exports before every dbt call of the Makefile, for the dbt run in this process.
+    os.environ.update(dbt_variables())
     target = Path(target_path or os.environ.get("DBT_TARGET_PATH") or PROJECT_ROOT / "target").absolute()
     delays = [retry_delay_s * BACKOFF_FACTOR**attempt for attempt in range(RETRIES)]
 
@@ -346,6 +342,6 @@ def daily_pcp(
         timed(retried(check_freshness), target)
         timed(build, target)
         report = timed(retried(shortage_report), settings, Path(report_path))
-        markdown = timed(retried(kpi_summary), settings, plan.day)
+        figures, markdown = timed(retried(kpi_summary), settings, plan.day)
         page = timed(retried(preview), settings, Path(preview_path or DEFAULT_PREVIEW))
-    return DailyRun(plan.day, rows, markdown, report, page, seconds)
+    return DailyRun(plan.day, rows, figures, markdown, report, page, seconds)

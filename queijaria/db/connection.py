@@ -120,13 +120,19 @@ def resolve(environ: dict[str, str] | None = None) -> ConnectionSettings:
     )
 
 
-def shell_exports(environ: dict[str, str] | None = None) -> list[str]:
-    """`export` lines for a POSIX shell's eval, every value quoted: a URL's password is data, never code."""
+def dbt_variables(environ: dict[str, str] | None = None) -> dict[str, str]:
+    """The variables dbt needs to reach the resolved server (profiles.yml reads PG*), with the DATABASE_URL they came
+    from recorded, so that profiles.yml knows they were derived from it."""
     env = os.environ if environ is None else environ
     variables = resolve(env).as_env()
     if env.get("DATABASE_URL"):
         variables[PG_FROM_URL_VARIABLE] = env["DATABASE_URL"]
-    return [f"export {name}={shlex.quote(value)}" for name, value in variables.items()]
+    return variables
+
+
+def shell_exports(environ: dict[str, str] | None = None) -> list[str]:
+    """`export` lines for a POSIX shell's eval, every value quoted: a URL's password is data, never code."""
+    return [f"export {name}={shlex.quote(value)}" for name, value in dbt_variables(environ).items()]
 
 
 def connect(settings: ConnectionSettings | None = None, dbname: str | None = None) -> pg_connection:

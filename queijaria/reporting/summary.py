@@ -158,9 +158,18 @@ def cell_style(figure: KpiFigure) -> str:
     return "green" if (change > 0) == figure.is_higher_better else "red"
 
 
+def kpi_rows(figures: list[KpiFigure]) -> tuple[list[str], list[dict[str, KpiFigure]]]:
+    """The scenarios in report order, and one row per KPI (in report order) of its figures keyed by scenario."""
+    scenarios = list(dict.fromkeys(figure.scenario_id for figure in figures))
+    by_kpi: dict[str, dict[str, KpiFigure]] = {}
+    for figure in figures:
+        by_kpi.setdefault(figure.kpi_id, {})[figure.scenario_id] = figure
+    return scenarios, list(by_kpi.values())
+
+
 def kpi_table(figures: list[KpiFigure], window: KpiWindow) -> Table:
     """Rows: KPIs with their unit; columns: scenarios. An effect window adds the change against the baseline."""
-    scenarios = list(dict.fromkeys(figure.scenario_id for figure in figures))
+    scenarios, by_kpi = kpi_rows(figures)
     title = {
         KpiWindow.whole_horizon: "Headline KPIs per scenario, whole horizon (colour: against the baseline)",
         KpiWindow.effect_window: "Headline KPIs in each scenario's effect window (change against the baseline on "
@@ -172,10 +181,7 @@ def kpi_table(figures: list[KpiFigure], window: KpiWindow) -> Table:
     table.add_column("KPI")
     for scenario_id in scenarios:
         table.add_column(scenario_id, justify="right", no_wrap=True)
-    by_kpi: dict[str, dict[str, KpiFigure]] = {}
-    for figure in figures:
-        by_kpi.setdefault(figure.kpi_id, {})[figure.scenario_id] = figure
-    for row in by_kpi.values():
+    for row in by_kpi:
         first = next(iter(row.values()))
         cells = []
         for scenario_id in scenarios:
@@ -195,12 +201,9 @@ def kpi_table(figures: list[KpiFigure], window: KpiWindow) -> Table:
 def kpi_markdown(figures: list[KpiFigure]) -> str:
     """The whole-horizon KPI table as Markdown (the daily flow's Prefect artifact): KPIs by rows, scenarios by
     columns, as kpi_table prints it."""
-    scenarios = list(dict.fromkeys(figure.scenario_id for figure in figures))
-    by_kpi: dict[str, dict[str, KpiFigure]] = {}
-    for figure in figures:
-        by_kpi.setdefault(figure.kpi_id, {})[figure.scenario_id] = figure
+    scenarios, by_kpi = kpi_rows(figures)
     lines = ["| KPI | " + " | ".join(scenarios) + " |", "|---|" + "---:|" * len(scenarios)]
-    for row in by_kpi.values():
+    for row in by_kpi:
         first = next(iter(row.values()))
         cells = [format_value(row[s].value, row[s].unit) if s in row else "" for s in scenarios]
         label = f"{first.kpi_name} ({UNIT_LABELS.get(first.unit, first.unit)})".replace("|", "\\|")

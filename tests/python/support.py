@@ -137,6 +137,11 @@ def preview_figures(page: Path) -> dict:
     return json.loads(gzip.decompress(base64.b64decode(packed)))
 
 
+# Columns that say which run wrote a row (its data horizon, its time), not what the row is: a full refresh writes
+# them otherwise.
+RUN_METADATA = frozenset({"horizon_at", "processed_at"})
+
+
 def aligned_arrays_sorted(row: tuple) -> tuple:
     """The row with its array columns' elements sorted together: a model may leave the order of its aligned arrays
     to the plan (int_sensor_days_aggregated: element i of each belongs together, consumers sort after unnesting)."""

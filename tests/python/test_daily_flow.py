@@ -14,7 +14,7 @@ import psycopg2
 import pytest
 from psycopg2 import sql
 from small_plant import OBJECTS_ONLY
-from support import BuiltPipeline, aligned_arrays_sorted
+from support import RUN_METADATA, BuiltPipeline, aligned_arrays_sorted
 
 from flows import daily
 from flows.run_lock import RunLockedError, daily_run_lock
@@ -25,8 +25,6 @@ pytestmark = pytest.mark.slow
 
 # The small plant is simulated from 2025-11-20 for 21 days: its last day.
 LAST_DAY = dt.date(2025, 12, 10)
-# Columns that say which run wrote a row, not what the row is (as in test_pipeline.py).
-RUN_METADATA = frozenset({"horizon_at", "processed_at"})
 TRANSIENT = "server closed the connection unexpectedly"
 
 

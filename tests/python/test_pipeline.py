@@ -8,7 +8,7 @@ import re
 
 from psycopg2 import sql
 from small_plant import DATA_NOT_UNIT_TESTS, IOT_INTERVAL, run_cli
-from support import BuiltPipeline, aligned_arrays_sorted
+from support import RUN_METADATA, BuiltPipeline, aligned_arrays_sorted
 
 from dataset_contract import DATASETS
 from queijaria.db.connection import ConnectionSettings, connect
@@ -56,9 +56,6 @@ def test_summary_reports_every_layer(built_pipeline: BuiltPipeline) -> None:
 
 
 RESERVATIONS = "intermediate.int_reservation_changes_applied"
-# Columns that say which run wrote a row (its data horizon, its time), not what the row is: a full refresh writes
-# them otherwise.
-RUN_METADATA = frozenset({"horizon_at", "processed_at"})
 # A reservation change's columns, which no later run changes (a run only adds the changes of the events after its
 # watermark; horizon_at and processed_at say which run wrote it).
 FINAL_COLUMNS = (
