@@ -6,6 +6,7 @@ Prefect is imported by the command itself, not by the CLI's module: the other co
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
 from pathlib import Path
 from typing import Annotated
@@ -26,6 +27,22 @@ def _quiet_prefect() -> None:
     # The ephemeral server would otherwise try to send usage statistics from a machine that may have no network.
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("DO_NOT_TRACK", "1")
+
+
+class _ExpectedFailureWithoutTraceback(logging.Filter):
+    """Prefect logs a failed task or flow with its traceback. A step that failed for a reason the user can act on
+    (StepFailedError, RunLockedError, or the ConnectionError of a server that cannot be reached to take the run
+    lock) says it all in its message, so its log line keeps the message and drops the traceback; anything
+    unexpected keeps its traceback."""
+
+    def __init__(self, expected: tuple[type[BaseException], ...]):
+        super().__init__()
+        self.expected = expected
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and isinstance(record.exc_info[1], self.expected):
+            record.exc_info, record.exc_text = None, None
+        return True
 
 
 def daily(
@@ -68,6 +85,10 @@ def daily(
     from flows.run_lock import RunLockedError
     from queijaria.reporting.summary import KpiWindow, kpi_table
 
+    expected_failures = (StepFailedError, RunLockedError, ConnectionError)
+    expected = _ExpectedFailureWithoutTraceback(expected_failures)
+    for run_logger in ("prefect.task_runs", "prefect.flow_runs"):
+        logging.getLogger(run_logger).addFilter(expected)
     console = Console(highlight=False)
     if serve:
         daily_pcp.serve(
@@ -94,7 +115,7 @@ def daily(
                 report_path=report_out,
                 preview_path=preview_out,
             )
-        except (StepFailedError, RunLockedError) as error:
+        except expected_failures as error:
             done = f" ({number - 1} of {days} days were added)" if days > 1 else ""
             console.print(f"[bold red]daily run failed:[/bold red] {escape(str(error))}{done}", soft_wrap=True)
             raise typer.Exit(1) from error
