@@ -17,7 +17,7 @@ DOCS_PORT ?= 8080
 DAYS ?= 1
 
 .PHONY: help install demo test test-deep test-durations generate load build docs docs-generate report bench lint clean db-up db-down db-reset db-status \
-	preview dashboards exposures daily serve-daily
+	preview dashboards exposures daily serve-daily spark-install test-spark
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -102,6 +102,18 @@ test-deep: db-up ## the same with 10x the property tests' examples (hypothesis p
 bench: db-up ## benchmarks; figures printed and written to BENCH_OUT (default target/bench.json)
 	BENCH_OUT=$(BENCH_OUT) $(BIN)/python -m benchmarks
 
+SPARK_INSTALLED := $(VENV)/.spark-installed
+$(SPARK_INSTALLED): $(INSTALLED) requirements-spark.txt
+	@command -v java >/dev/null || { echo "Spark needs Java 17 or newer (e.g. apt-get install openjdk-17-jre-headless)"; exit 1; }
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -r requirements-spark.txt
+	$(BIN)/python -m pip check --disable-pip-version-check
+	@touch $@
+
+spark-install: $(SPARK_INSTALLED) ## add the optional Spark engine (dbt-spark, a local PySpark) to .venv
+
+test-spark: spark-install db-up ## the Spark tests (tests/spark): the Spark loader and engine parity
+	$(BIN)/pytest tests/spark --numprocesses=0
+
 clean: ## stop the database, remove generated data, dbt artefacts and the virtual environment
 	-@test -x $(BIN)/queijaria && $(BIN)/queijaria db down
-	rm -rf $(VENV) .pgdata data reports target target_* logs .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .pgdata .spark data reports target target_* logs .pytest_cache .ruff_cache .hypothesis

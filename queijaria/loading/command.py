@@ -7,6 +7,7 @@ neither read `[/oops]` as markup nor turn `:x:` into an emoji.
 from __future__ import annotations
 
 import time
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -83,6 +84,32 @@ def summary_table(loads: list[DatasetLoad], seconds: float) -> Table:
     return table
 
 
+class Target(StrEnum):
+    postgres = "postgres"
+    spark = "spark"
+
+
+def _load_into_spark(console: Console, out: Path, scenarios: list[str] | None) -> None:
+    from queijaria.spark.loader import load_to_spark
+    from queijaria.spark.session import SparkUnavailableError
+
+    started = time.perf_counter()
+    try:
+        with console.status("checking the batches and writing Spark's raw tables ..."):
+            result = load_to_spark(out, scenarios)
+    except (LoadError, SparkUnavailableError) as error:
+        console.print(f"[bold red]load failed, nothing was loaded:[/bold red] {escape(str(error))}", soft_wrap=True)
+        raise typer.Exit(1) from error
+    for warning in result.warnings:
+        console.print(f"[yellow]warning:[/yellow] {escape(warning)}")
+    rows = sum(item.rows for item in result.loads)
+    scenarios_loaded = sorted({item.scenario_id for item in result.loads})
+    console.print(
+        f"loaded {rows:,} rows of {', '.join(scenarios_loaded)} into Spark's raw tables in "
+        f"{time.perf_counter() - started:.1f} s (each scenario replaced from its batches)"
+    )
+
+
 def load(
     out: Annotated[Path, typer.Option("--out", help="Folder of the generated batches.")] = DEFAULT_OUT,
     scenario: Annotated[
@@ -103,9 +130,22 @@ def load(
             "outside the loader (each scenario is replaced from its files).",
         ),
     ] = False,
+    target: Annotated[
+        Target,
+        typer.Option(
+            help="postgres: COPY into the server's raw schema. spark: partitioned parquet tables of the local "
+            "Spark warehouse (`make spark-install` first), each scenario replaced from its batches."
+        ),
+    ] = Target.postgres,
 ) -> None:
     """COPY generated CSVs into the raw schema: replace a fresh simulation, append a continued one; all or nothing."""
     console = Console(emoji=False, highlight=False)
+    if target is Target.spark:
+        if batch is not None or force:
+            console.print("[bold red]--batch and --force are options of the PostgreSQL load[/bold red]")
+            raise typer.Exit(2)
+        _load_into_spark(console, out, scenario)
+        return
     started = time.perf_counter()
     try:
         result = run_load(out, scenario, batch, reporter=RichReporter(console), force=force)

@@ -1,0 +1,1 @@
+"""Apache Spark: the optional second engine (`make spark-install`)."""
