@@ -25,7 +25,7 @@
 
 
 {#- on-run-start: record the newest load the invocation starts from (after any load running now commits). -#}
-{% macro build_lock_start() -%}
+{% macro postgres__build_lock_start() -%}
     {%- if not execute -%}
         {{ return('') }}
     {%- endif -%}
@@ -62,7 +62,7 @@ $build_lock_start$;
 
 
 {#- on-run-end: the invocation's row is of no use any more. -#}
-{% macro build_lock_end() -%}
+{% macro postgres__build_lock_end() -%}
     {%- if not execute -%}
         {{ return('') }}
     {%- endif -%}
@@ -78,7 +78,7 @@ $build_lock_end$
 
 {#- The first pre-hook of every model: take the raw data's lock shared, and stop if a load committed since the
     build started. Without a row of on-run-start (it did not run), only the lock is taken. -#}
-{% macro build_lock() -%}
+{% macro postgres__build_lock() -%}
     {%- if not execute -%}
         {{ return('') }}
     {%- endif -%}
@@ -118,3 +118,27 @@ begin
 end
 $build_lock$
 {%- endmacro %}
+
+
+{#- Spark has no advisory lock: `queijaria load --target spark` and dbt on Spark are run one after the other (make spark-demo), not side by side. -#}
+{% macro build_lock_start() -%}
+    {{ return(adapter.dispatch('build_lock_start', 'queijaria_pcp')()) }}
+{%- endmacro %}
+
+{% macro spark__build_lock_start() -%}{%- endmacro %}
+
+
+{#- Spark has no advisory lock: `queijaria load --target spark` and dbt on Spark are run one after the other (make spark-demo), not side by side. -#}
+{% macro build_lock_end() -%}
+    {{ return(adapter.dispatch('build_lock_end', 'queijaria_pcp')()) }}
+{%- endmacro %}
+
+{% macro spark__build_lock_end() -%}{%- endmacro %}
+
+
+{#- Spark has no advisory lock: `queijaria load --target spark` and dbt on Spark are run one after the other (make spark-demo), not side by side. -#}
+{% macro build_lock() -%}
+    {{ return(adapter.dispatch('build_lock', 'queijaria_pcp')()) }}
+{%- endmacro %}
+
+{% macro spark__build_lock() -%}{%- endmacro %}

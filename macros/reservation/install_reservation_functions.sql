@@ -29,7 +29,7 @@
 
 
 {#- The installation SQL when the installed function is missing or another definition; '' when it is current. -#}
-{% macro install_reservation_functions() -%}
+{% macro postgres__install_reservation_functions() -%}
     {#- Rendered once at parse time too, when nothing can be read from the database. -#}
     {%- if not execute -%}
         {{ return('') }}
@@ -718,3 +718,11 @@ begin
 end;
 $function$
 {%- endmacro %}
+
+
+{#- The reservation's PL/pgSQL function exists on PostgreSQL only; on Spark the reservation is computed otherwise (issue 21, not yet). -#}
+{% macro install_reservation_functions() -%}
+    {{ return(adapter.dispatch('install_reservation_functions', 'queijaria_pcp')()) }}
+{%- endmacro %}
+
+{% macro spark__install_reservation_functions() -%}{%- endmacro %}

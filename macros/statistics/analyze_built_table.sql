@@ -9,8 +9,16 @@
     Sampling is bounded (default_statistics_target: 30,000 rows a table), so it costs milliseconds to a fraction of
     a second, also after an incremental run. Views have no statistics of their own: nothing to do for them.
 -#}
-{% macro analyze_built_table() %}
+{% macro postgres__analyze_built_table() %}
     {%- if execute and model.config.materialized in ('table', 'incremental') -%}
         analyze {{ this }}
     {%- endif -%}
 {% endmacro %}
+
+
+{#- Spark plans from the files' own footers (row counts, column ranges); nothing to gather after a build. -#}
+{% macro analyze_built_table() -%}
+    {{ return(adapter.dispatch('analyze_built_table', 'queijaria_pcp')()) }}
+{%- endmacro %}
+
+{% macro spark__analyze_built_table() -%}{%- endmacro %}
