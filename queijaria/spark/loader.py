@@ -46,9 +46,11 @@ SPARK_TYPES = {
     "numeric": DECIMAL_TYPE,
     "double precision": "double",
 }
+# The columns of PostgreSQL's raw.load_audit (queijaria/loading/raw_schema.py), so that one dbt source reads both.
 AUDIT_COLUMNS = (
-    "load_id string, scenario_id string, batch string, dataset string, file string, rows bigint, sha256 string, "
-    "loaded_at timestamp"
+    "load_audit_id bigint, load_id string, scenario_id string, batch string, continues string, batch_sha256 string, "
+    "mode string, dataset string, file string, rows bigint, bytes bigint, sha256 string, started_at timestamp, "
+    "finished_at timestamp, seconds double"
 )
 
 
@@ -192,12 +194,22 @@ def load_to_spark(out: Path, scenarios: Sequence[str] | None = None) -> SparkLoa
             ordered = [c.name for c in dataset.columns if c.name != "scenario_id"] + ["loaded_at", "scenario_id"]
             staged.select(*ordered).write.insertInto(dataset.table, overwrite=True)
         spark.sql(f"create table if not exists {AUDIT_TABLE} ({AUDIT_COLUMNS}) using parquet")
-        audit_rows = [
-            (load_id, batch.scenario_id, batch.name, name, str(file.path), file.rows, file.sha256, loaded_at)
+        first_id = (spark.sql(f"select max(load_audit_id) from {AUDIT_TABLE}").first()[0] or 0) + 1
+        finished_at = datetime.now(UTC).replace(tzinfo=None)
+        files = [
+            (batch, name, file)
             for scenario_id in chosen
             for batch in chains[scenario_id]
             for name, file in sorted(batch.files.items())
         ]
+        audit_rows = [
+            (
+                first_id + number, load_id, batch.scenario_id, batch.name, batch.continues, batch.fingerprint,
+                "replace" if batch.is_fresh else "append", name, str(file.path), file.rows, file.bytes, file.sha256,
+                loaded_at, finished_at, (finished_at - loaded_at).total_seconds(),
+            )
+            for number, (batch, name, file) in enumerate(files)
+        ]  # fmt: skip
         spark.createDataFrame(audit_rows, AUDIT_COLUMNS).write.insertInto(AUDIT_TABLE)
     finally:
         shutil.rmtree(staging, ignore_errors=True)

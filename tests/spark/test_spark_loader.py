@@ -7,63 +7,14 @@ import csv
 import os
 import shutil
 import subprocess
-import sys
-from datetime import date, datetime
-from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from spark_support import QUEIJARIA, postgres_rows, spark_rows
 
 from dataset_contract import DATASETS
-from queijaria import PROJECT_ROOT
-from queijaria.db.connection import connect, create_scratch_database, drop_database, resolve
+from queijaria.db.connection import create_scratch_database, drop_database, resolve
 from queijaria.loading.errors import LoadError
-
-QUEIJARIA = str(Path(sys.executable).with_name("queijaria"))
-# Two scenarios over the heatwave's window (it refuses a horizon without it), 15-minute IoT: about 185,000 rows.
-GENERATE_ARGS = (
-    *("--start-date", "2025-12-23", "--days", "24"),
-    *("--scenario", "baseline,heatwave", "--iot-interval", "15"),
-)
-
-
-@pytest.fixture(scope="module")
-def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("spark_generated") / "generated"
-    subprocess.run([QUEIJARIA, "generate", *GENERATE_ARGS, "--out", str(out), "--quiet"], check=True, cwd=PROJECT_ROOT)
-    return out
-
-
-@pytest.fixture(scope="module")
-def spark(tmp_path_factory: pytest.TempPathFactory):
-    """The test process's own session, on a warehouse of its own (Derby lets one JVM open a metastore)."""
-    os.environ["SPARK_WAREHOUSE_DIR"] = str(tmp_path_factory.mktemp("spark_warehouse"))
-    from queijaria.spark.session import spark_session
-
-    session = spark_session()
-    yield session
-    session.stop()
-
-
-def _comparable(value: object) -> object:
-    if isinstance(value, Decimal):
-        return value.normalize()
-    if isinstance(value, float):
-        return round(value, 9)
-    if isinstance(value, datetime | date | bool | int | str) or value is None:
-        return value
-    return str(value)
-
-
-def _postgres_rows(settings, table: str, columns: list[str], key: tuple[str, ...]) -> list[tuple]:
-    with connect(settings) as conn, conn.cursor() as cursor:
-        cursor.execute(f"select {', '.join(columns)} from raw.{table} order by {', '.join(key)}")
-        return [tuple(_comparable(value) for value in row) for row in cursor.fetchall()]
-
-
-def _spark_rows(spark, table: str, columns: list[str], key: tuple[str, ...]) -> list[tuple]:
-    rows = spark.sql(f"select {', '.join(columns)} from raw.{table} order by {', '.join(key)}").collect()
-    return [tuple(_comparable(value) for value in row) for row in rows]
 
 
 def test_spark_raw_tables_hold_what_postgres_holds(generated: Path, spark) -> None:
@@ -79,8 +30,8 @@ def test_spark_raw_tables_hold_what_postgres_holds(generated: Path, spark) -> No
         compared = 0
         for dataset in DATASETS:
             columns = dataset.column_names
-            expected = _postgres_rows(database, dataset.name, columns, dataset.primary_key)
-            actual = _spark_rows(spark, dataset.name, columns, dataset.primary_key)
+            expected = postgres_rows(database, f"raw.{dataset.name}", columns)
+            actual = spark_rows(spark, f"raw.{dataset.name}", columns)
             assert len(actual) == len(expected), dataset.name
             assert actual == expected, dataset.name
             compared += len(actual)

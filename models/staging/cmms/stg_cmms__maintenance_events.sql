@@ -11,13 +11,13 @@ renamed as (
     select
         -- ids
         {{ surrogate_key(['scenario_id', 'maintenance_event_id']) }} as maintenance_event_key,
-        cast(scenario_id as text) as scenario_id,
-        cast(maintenance_event_id as text) as maintenance_event_id,
-        cast(equipment_id as text) as equipment_id,
-        cast(failure_mode_id as text) as failure_mode_id,
+        cast(scenario_id as {{ dbt.type_string() }}) as scenario_id,
+        cast(maintenance_event_id as {{ dbt.type_string() }}) as maintenance_event_id,
+        cast(equipment_id as {{ dbt.type_string() }}) as equipment_id,
+        cast(failure_mode_id as {{ dbt.type_string() }}) as failure_mode_id,
 
         -- attributes
-        cast(maintenance_type as text) as maintenance_type,
+        cast(maintenance_type as {{ dbt.type_string() }}) as maintenance_type,
         maintenance_type = 'corrective' as is_corrective,
 
         -- timestamps
@@ -25,7 +25,7 @@ renamed as (
         cast(ended_at as timestamp) as ended_at,
 
         -- durations
-        extract(epoch from (ended_at - started_at)) / 60.0 as downtime_min,
+        {{ seconds_between("started_at", "ended_at") }} / 60.0 as downtime_min,
 
         -- metadata
         loaded_at

@@ -11,10 +11,10 @@ renamed as (
     select
         -- ids
         {{ surrogate_key(['scenario_id', 'line_id', 'calendar_date', 'shift_id']) }} as capacity_calendar_key,
-        cast(scenario_id as text) as scenario_id,
-        cast(line_id as text) as line_id,
+        cast(scenario_id as {{ dbt.type_string() }}) as scenario_id,
+        cast(line_id as {{ dbt.type_string() }}) as line_id,
         cast(calendar_date as date) as calendar_date,
-        cast(shift_id as text) as shift_id,
+        cast(shift_id as {{ dbt.type_string() }}) as shift_id,
 
         -- durations
         cast(planned_min as integer) as planned_min,

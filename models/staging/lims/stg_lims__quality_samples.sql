@@ -11,17 +11,17 @@ renamed as (
     select
         -- ids
         {{ surrogate_key(['scenario_id', 'sample_id']) }} as sample_key,
-        cast(scenario_id as text) as scenario_id,
-        cast(sample_id as text) as sample_id,
+        cast(scenario_id as {{ dbt.type_string() }}) as scenario_id,
+        cast(sample_id as {{ dbt.type_string() }}) as sample_id,
         {{ surrogate_key(['scenario_id', 'order_id']) }} as order_key,
-        cast(order_id as text) as order_id,
-        cast(test_id as text) as test_id,
+        cast(order_id as {{ dbt.type_string() }}) as order_id,
+        cast(test_id as {{ dbt.type_string() }}) as test_id,
 
         -- timestamps
         cast(sampled_at as timestamp) as sampled_at,
 
         -- result (in the test's unit: stg_reference__quality_tests.unit)
-        cast(value as numeric) as result_value,
+        cast(value as {{ type_decimal() }}) as result_value,
         cast(is_pass as boolean) as is_pass,
 
         -- metadata

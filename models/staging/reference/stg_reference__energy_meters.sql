@@ -11,7 +11,7 @@ renamed as (
     select
         meter_id,
         meter_name,
-        line_id,
+        {{ seed_text_or_null("line_id") }} as line_id,
         load_type,
         base_load_kw,
         kwh_per_kg,

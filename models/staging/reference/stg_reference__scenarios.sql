@@ -18,7 +18,7 @@ renamed as (
         milk_supply_factor,
         demand_factor,
         ambient_delta_degc,
-        breakdown_equipment_id
+        {{ seed_text_or_null("breakdown_equipment_id") }} as breakdown_equipment_id
     from source
 
 )

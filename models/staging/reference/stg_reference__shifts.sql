@@ -11,8 +11,8 @@ renamed as (
     select
         shift_id,
         shift_name,
-        start_time,
-        end_time,
+        {{ seed_time_of_day("start_time") }} as start_time,
+        {{ seed_time_of_day("end_time") }} as end_time,
         duration_min
     from source
 
