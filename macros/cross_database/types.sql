@@ -4,8 +4,10 @@
 
     type_decimal(): an exact decimal. On PostgreSQL `numeric`, unconstrained, as the raw tables keep it. Spark's
     `numeric` without precision is decimal(10,0), which would round every quantity to a whole number; there, every
-    decimal is decimal(24,6), the type of Spark's raw tables (queijaria/spark/loader.py): exact to 6 decimals (the
-    data has at most 4), up to 10^18.
+    decimal is decimal(18,6), the type of Spark's raw tables (queijaria/spark/loader.py): exact to 6 decimals (the
+    data has at most 4), below 10^12. Not wider: Spark keeps the product of two decimal(18,6) exact (decimal(37,12));
+    that of two decimal(24,6) exceeds its 38 digits, and Spark rounds it to 6 places (a cost summed over an order's
+    issues then differed from PostgreSQL's in the sixth decimal).
 -#}
 {% macro type_decimal() -%}
     {{ return(adapter.dispatch('type_decimal', 'queijaria_pcp')()) }}
@@ -13,7 +15,7 @@
 
 {% macro postgres__type_decimal() -%}numeric{%- endmacro %}
 
-{% macro spark__type_decimal() -%}decimal(24,6){%- endmacro %}
+{% macro spark__type_decimal() -%}decimal(18,6){%- endmacro %}
 
 
 {#- A load's id: a uuid column on PostgreSQL, its text on Spark (which has no uuid type). -#}

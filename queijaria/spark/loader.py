@@ -35,8 +35,9 @@ if TYPE_CHECKING:
 
 RAW_DATABASE = "raw"
 AUDIT_TABLE = f"{RAW_DATABASE}.load_audit"
-# Every numeric of the raw tables: exact to 6 decimals (the data has at most 4), up to 10^18.
-DECIMAL_TYPE = "decimal(24,6)"
+# Every numeric of the raw tables: exact to 6 decimals (the data has at most 4), below 10^12. Not wider: Spark keeps
+# the product of two decimal(18,6) exact (decimal(37,12)), and rounds the product of two wider ones to 6 places.
+DECIMAL_TYPE = "decimal(18,6)"
 SPARK_TYPES = {
     "text": "string",
     "timestamp": "timestamp",

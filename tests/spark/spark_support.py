@@ -4,8 +4,8 @@ in one comparable form (sorted, numbers by value)."""
 from __future__ import annotations
 
 import sys
-from datetime import date, datetime
-from decimal import Decimal
+from datetime import date, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 from queijaria.db.connection import ConnectionSettings, connect
@@ -18,11 +18,18 @@ GENERATE_ARGS = (
 )
 
 
+# Spark's decimals keep 6 places (type_decimal()); PostgreSQL's numeric all the places of an exact product or
+# quotient. Numbers are compared to the scale Spark declares, rounded half up as Spark rounds.
+DECIMAL_PLACES = Decimal("0.000001")
+
+
 def comparable(value: object) -> object:
-    """Equal values of the two engines compare equal: decimals by value (PostgreSQL's numeric keeps the scale it
-    was written with, Spark's decimal(24,6) six places), doubles to 9 decimals."""
+    """Equal values of the two engines compare equal: decimals by value to 6 places, doubles to 9 decimals,
+    intervals by their seconds."""
     if isinstance(value, Decimal):
-        return value.normalize()
+        return value.quantize(DECIMAL_PLACES, rounding=ROUND_HALF_UP).normalize()
+    if isinstance(value, timedelta):
+        return value.total_seconds()
     if isinstance(value, float):
         return round(value, 9)
     if isinstance(value, datetime | date | bool | int | str) or value is None:

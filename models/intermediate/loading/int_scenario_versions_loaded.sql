@@ -19,16 +19,28 @@ dataset_loads as (
 ),
 
 -- load_audit_id increases with every row recorded: the scenario's last replace holds its highest 'replace' row.
-last_replacements as (
+replacements_ranked as (
 
-    select distinct on (scenario_id)
+    select
         scenario_id,
         load_id as scenario_load_id,
         batch_name as replaced_batch_name,
-        finished_at as replaced_at
+        finished_at as replaced_at,
+        row_number() over (partition by scenario_id order by load_audit_id desc) as recency_rank
     from dataset_loads
     where load_mode = 'replace'
-    order by scenario_id asc, load_audit_id desc
+
+),
+
+last_replacements as (
+
+    select
+        scenario_id,
+        scenario_load_id,
+        replaced_batch_name,
+        replaced_at
+    from replacements_ranked
+    where recency_rank = 1
 
 ),
 

@@ -45,13 +45,13 @@ exploded as (
         production_orders.due_date,
         production_orders.priority,
         production_orders.planned_kg,
-        cast(recipe_lines.quantity_per_kg as numeric) as quantity_per_kg,
-        cast(recipe_lines.scrap_factor as numeric) as scrap_factor,
+        cast(recipe_lines.quantity_per_kg as {{ type_decimal() }}) as quantity_per_kg,
+        cast(recipe_lines.scrap_factor as {{ type_decimal() }}) as scrap_factor,
         -- To the thousandth of the material's unit, the precision the ERP records quantities in (the CSVs' too).
         round(
             production_orders.planned_kg
-            * cast(recipe_lines.quantity_per_kg as numeric)
-            * (1 + cast(recipe_lines.scrap_factor as numeric)),
+            * cast(recipe_lines.quantity_per_kg as {{ type_decimal() }})
+            * (1 + cast(recipe_lines.scrap_factor as {{ type_decimal() }})),
             3
         ) as requirement_quantity,
         raw_materials.unit,

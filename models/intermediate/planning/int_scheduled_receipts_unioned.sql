@@ -44,7 +44,7 @@ collection_plan_receipts as (
 
     select
         milk_collection_plans.scenario_id,
-        'PLAN-' || milk_collection_plans.route_id || '-' || to_char(milk_collection_plans.collection_date, 'YYYYMMDD')
+        'PLAN-' || milk_collection_plans.route_id || '-' || {{ date_yyyymmdd('milk_collection_plans.collection_date') }}
             as scheduled_receipt_id,
         'milk_collection_plan' as scheduled_receipt_kind,
         raw_materials.material_id,

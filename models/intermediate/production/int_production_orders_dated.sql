@@ -98,7 +98,7 @@ delivery as (
         ) as is_due,
         coalesce(cast(dated.actual_end_at as date) <= dated.due_date, false) as is_on_time,
         coalesce(dated.good_kg >= {{ var('otif_in_full_tolerance') }} * dated.planned_kg, false) as is_in_full,
-        cast(dated.actual_end_at as date) - dated.due_date as days_late
+        {{ days_between('dated.due_date', 'cast(dated.actual_end_at as date)') }} as days_late
     from dated
     left join replaced_orders
         on

@@ -19,7 +19,7 @@ final as (
         scenario_id,
         min(calendar_date) as data_first_date,
         max(calendar_date) as data_last_date,
-        max(calendar_date) - min(calendar_date) + 1 as data_day_count,
+        {{ days_between('min(calendar_date)', 'max(calendar_date)') }} + 1 as data_day_count,
         -- Loads come in whole days: every event before the start of the day after the last one is in the data.
         cast(max(calendar_date) + 1 as timestamp) as data_horizon_at
     from capacity_calendar

@@ -60,11 +60,12 @@ calendar_windows as (
     from scenarios
     inner join data_spans
         on scenarios.scenario_id = data_spans.scenario_id
-    cross join
-        lateral generate_series(
-            extract(year from data_spans.data_first_date) - 1,
-            extract(year from data_spans.data_last_date)
-        ) as window_year (year_number)
+    {{ series_join(
+        'extract(year from data_spans.data_first_date) - 1',
+        'extract(year from data_spans.data_last_date)',
+        'window_year',
+        'year_number',
+    ) }}
     where
         scenarios.effect_start_month is not null
         and scenarios.effect_start_day_of_month is not null
@@ -127,7 +128,7 @@ final as (
         effect_end_date,
         window_start_date,
         window_end_date,
-        window_end_date - window_start_date + 1 as window_day_count,
+        {{ days_between('window_start_date', 'window_end_date') }} + 1 as window_day_count,
         window_start_date = effect_start_date and window_end_date = effect_end_date as is_window_complete,
         data_first_date,
         data_last_date
