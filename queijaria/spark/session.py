@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 from queijaria import PROJECT_ROOT
 
+LOG_CONFIG = Path(__file__).with_name("log4j2.properties")
+
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
@@ -37,8 +39,9 @@ def session_settings() -> dict[str, str]:
         # Plant timestamps have no time zone (PostgreSQL `timestamp`): a UTC session stores and shows them as read.
         "spark.sql.session.timeZone": "UTC",
         "spark.ui.enabled": "false",
-        # Derby writes derby.log into the working directory unless told where.
-        "spark.driver.extraJavaOptions": f"-Dderby.system.home={root}",
+        # Derby writes derby.log into the working directory unless told where; the log shows errors only.
+        "spark.driver.extraJavaOptions": f"-Dderby.system.home={root} -Dlog4j2.configurationFile={LOG_CONFIG}",
+        "spark.ui.showConsoleProgress": "false",
     }
 
 
