@@ -120,7 +120,8 @@ $build_lock$
 {%- endmacro %}
 
 
-{#- Spark has no advisory lock: `queijaria load --target spark` and dbt on Spark are run one after the other (make spark-demo), not side by side. -#}
+{#- The three hooks by adapter. Spark has no advisory lock: there, `queijaria load --target spark` and dbt run one
+    after the other, not side by side, and the hooks do nothing. -#}
 {% macro build_lock_start() -%}
     {{ return(adapter.dispatch('build_lock_start', 'queijaria_pcp')()) }}
 {%- endmacro %}
@@ -128,7 +129,6 @@ $build_lock$
 {% macro spark__build_lock_start() -%}{%- endmacro %}
 
 
-{#- Spark has no advisory lock: `queijaria load --target spark` and dbt on Spark are run one after the other (make spark-demo), not side by side. -#}
 {% macro build_lock_end() -%}
     {{ return(adapter.dispatch('build_lock_end', 'queijaria_pcp')()) }}
 {%- endmacro %}
@@ -136,7 +136,6 @@ $build_lock$
 {% macro spark__build_lock_end() -%}{%- endmacro %}
 
 
-{#- Spark has no advisory lock: `queijaria load --target spark` and dbt on Spark are run one after the other (make spark-demo), not side by side. -#}
 {% macro build_lock() -%}
     {{ return(adapter.dispatch('build_lock', 'queijaria_pcp')()) }}
 {%- endmacro %}

@@ -274,7 +274,7 @@ def _records(path: Path, columns: Sequence[str]) -> Iterator[tuple[int, list[str
             raise LoadError(path, f"malformed row: {error}", line=line) from error
 
 
-def _header_problem(path: Path, fields: list[str], expected: list[str]) -> LoadError | None:
+def header_problem(path: Path, fields: list[str], expected: list[str]) -> LoadError | None:
     """The header must be the dataset's columns, in order; the file's own first line is not echoed."""
     if fields == expected:
         return None
@@ -300,7 +300,7 @@ def scan_file(
     try:
         for line, fields in _records(path, dataset.column_names):
             if line == 1:
-                header = _header_problem(path, fields, expected)
+                header = header_problem(path, fields, expected)
                 if header is not None:
                     return header
                 continue

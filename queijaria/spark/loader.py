@@ -16,6 +16,7 @@ All or nothing, in two phases, because parquet tables have no transaction across
 
 from __future__ import annotations
 
+import csv
 import shutil
 import uuid
 from collections.abc import Sequence
@@ -25,6 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dataset_contract import DATASETS, MAX_IDENTIFIER_LENGTH, Column, Dataset
+from queijaria.loading.diagnosis import header_problem
 from queijaria.loading.errors import LoadError
 from queijaria.loading.manifest import Batch, batch_chain, scenarios_on_disk
 from queijaria.spark.session import spark_session, warehouse_root
@@ -76,7 +78,7 @@ def _violations(column: Column, raw: SparkColumn, typed: SparkColumn) -> list[tu
     present = raw.isNotNull() & (sf.trim(raw) != "")
     checks: list[tuple[str, SparkColumn]] = []
     if not column.nullable:
-        checks.append(("is empty, and the column is required", ~present | raw.isNull()))
+        checks.append(("is empty, and the column is required", ~present))
     checks.append((f"is not a {column.pg_type}", present & typed.isNull()))
     if column.pg_type == "numeric":
         exact = sf.expr(f"try_cast(`{column.name}` as decimal(38,18))")
@@ -103,10 +105,10 @@ def _read_dataset(spark: SparkSession, dataset: Dataset, chains: dict[str, list[
     for scenario_id, chain in chains.items():
         files = [batch.files[dataset.name] for batch in chain if dataset.name in batch.files]
         for file in files:
-            with file.path.open(encoding="utf-8") as handle:
-                header = handle.readline().rstrip("\r\n").split(",")
-            if header != dataset.column_names:
-                raise LoadError(file.path, f"header {header} is not the contract's {dataset.column_names}")
+            with file.path.open(encoding="utf-8", newline="") as handle:
+                problem = header_problem(file.path, next(csv.reader(handle), []), dataset.column_names)
+            if problem is not None:
+                raise problem
         frames.append(
             spark.read.option("header", True)
             .option("mode", "FAILFAST")
@@ -152,10 +154,11 @@ def _read_dataset(spark: SparkSession, dataset: Dataset, chains: dict[str, list[
     return checked
 
 
-def _table_columns(dataset: Dataset) -> str:
-    # The partition column comes last, as Spark keeps it.
-    columns = [f"`{c.name}` {SPARK_TYPES[c.pg_type]}" for c in dataset.columns if c.name != "scenario_id"]
-    return ", ".join([*columns, "loaded_at timestamp", "scenario_id string"])
+def _table_columns(dataset: Dataset) -> list[tuple[str, str]]:
+    """(name, Spark type) of a raw table's columns, in the table's order: the partition column last, as Spark keeps
+    it."""
+    columns = [(c.name, SPARK_TYPES[c.pg_type]) for c in dataset.columns if c.name != "scenario_id"]
+    return [*columns, ("loaded_at", "timestamp"), ("scenario_id", "string")]
 
 
 def load_to_spark(out: Path, scenarios: Sequence[str] | None = None) -> SparkLoadResult:
@@ -187,13 +190,13 @@ def load_to_spark(out: Path, scenarios: Sequence[str] | None = None) -> SparkLoa
         spark.sql(f"create database if not exists {RAW_DATABASE}")
         spark.conf.set("spark.sql.sources.partitionOverwriteMode", "dynamic")
         for dataset in DATASETS:
+            columns = _table_columns(dataset)
+            definition = ", ".join(f"`{name}` {spark_type}" for name, spark_type in columns)
             spark.sql(
-                f"create table if not exists {dataset.table} ({_table_columns(dataset)}) using parquet "
-                "partitioned by (scenario_id)"
+                f"create table if not exists {dataset.table} ({definition}) using parquet partitioned by (scenario_id)"
             )
             staged = spark.read.parquet(str(staging / dataset.name))
-            ordered = [c.name for c in dataset.columns if c.name != "scenario_id"] + ["loaded_at", "scenario_id"]
-            staged.select(*ordered).write.insertInto(dataset.table, overwrite=True)
+            staged.select(*(name for name, _ in columns)).write.insertInto(dataset.table, overwrite=True)
         spark.sql(f"create table if not exists {AUDIT_TABLE} ({AUDIT_COLUMNS}) using parquet")
         first_id = (spark.sql(f"select max(load_audit_id) from {AUDIT_TABLE}").first()[0] or 0) + 1
         finished_at = datetime.now(UTC).replace(tzinfo=None)
